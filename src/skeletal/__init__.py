@@ -1,0 +1,11 @@
+"""skeletal: deep learning on human skeleton sequences.
+
+Three systems on one core: ST-TR action recognition, the ST-Transformer for motion prediction and
+GAST-Net for 2D-to-3D pose lifting. See README.md for the quickstart.
+"""
+
+from skeletal import errors, geometry, metrics, models, skeletons
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "errors", "geometry", "metrics", "models", "skeletons"]

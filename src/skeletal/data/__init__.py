@@ -1,0 +1,1 @@
+"""Readers for the published dataset formats, preparation pipelines, transforms and the synthetic generator."""

@@ -1,0 +1,1 @@
+"""Rotations, forward kinematics, Procrustes alignment and cameras; batched, differentiable, torch and numpy."""

@@ -1,0 +1,1 @@
+"""High-level predictors, streaming inference and export."""

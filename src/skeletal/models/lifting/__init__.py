@@ -1,0 +1,1 @@
+"""lifting models (registered on import)."""

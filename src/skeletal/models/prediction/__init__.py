@@ -1,0 +1,1 @@
+"""prediction models (registered on import)."""

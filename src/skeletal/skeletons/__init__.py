@@ -1,0 +1,34 @@
+"""Skeleton layouts, the graphs built from them, and converters between layouts.
+
+Example:
+    >>> from skeletal import skeletons
+    >>> skeletons.get("ntu25").num_joints
+    25
+"""
+
+from skeletal.skeletons import layouts  # noqa: F401  (registers the built-in layouts)
+from skeletal.skeletons.graphs import (
+    adjacency,
+    agcn_partitions,
+    distal_joints,
+    hop_distance,
+    kinematic_adjacency,
+    stgcn_partitions,
+    symmetric_adjacency,
+)
+from skeletal.skeletons.skeleton import Skeleton, from_edges, get, names, register
+
+__all__ = [
+    "Skeleton",
+    "adjacency",
+    "agcn_partitions",
+    "distal_joints",
+    "from_edges",
+    "get",
+    "hop_distance",
+    "kinematic_adjacency",
+    "names",
+    "register",
+    "stgcn_partitions",
+    "symmetric_adjacency",
+]

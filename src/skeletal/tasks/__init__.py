@@ -1,0 +1,1 @@
+"""Lightning modules (one per task, with its paper's loss, optimiser and schedule) and data modules."""

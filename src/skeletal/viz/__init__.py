@@ -1,0 +1,1 @@
+"""Skeleton animations, attention maps and plots."""
