@@ -7,6 +7,7 @@ Example:
 """
 
 from skeletal.skeletons import layouts  # noqa: F401  (registers the built-in layouts)
+from skeletal.skeletons.convert import Converter, conversion_path, convert, converters, register_converter
 from skeletal.skeletons.graphs import (
     adjacency,
     agcn_partitions,
@@ -19,9 +20,13 @@ from skeletal.skeletons.graphs import (
 from skeletal.skeletons.skeleton import Skeleton, from_edges, get, names, register
 
 __all__ = [
+    "Converter",
     "Skeleton",
     "adjacency",
     "agcn_partitions",
+    "conversion_path",
+    "convert",
+    "converters",
     "distal_joints",
     "from_edges",
     "get",
@@ -29,6 +34,7 @@ __all__ = [
     "kinematic_adjacency",
     "names",
     "register",
+    "register_converter",
     "stgcn_partitions",
     "symmetric_adjacency",
 ]
