@@ -239,10 +239,10 @@ AMASS15 = register(
 
 # The CMU motion-prediction benchmark (Li et al. 2018; the exp-map files of ../shared/data/cmu-mocap-expmap):
 # parents and offsets exactly as ``_some_variables_cmu()`` of the published loaders (Mao et al. 2019, LTD,
-# wei-mao-2019/LearnTrajDep ``utils/forward_kinematics.py``): the loaders multiply the listed numbers by 70. The loaders give no names; each joint is
-# named after the end of the CMU ASF bone whose direction and length its offset matches. Zero offsets are branch
-# points that coincide with their parent (``*_root``); the thorax, wrist-to-hand and thumb-base bones have zero
-# length in this skeleton. Units: 70 x the ASF length unit (roughly millimetres: a femur is 532).
+# wei-mao-2019/LearnTrajDep ``utils/forward_kinematics.py``), which multiply the listed numbers by 70. The loaders
+# give no names; each joint is named after the end of the CMU ASF bone whose direction and length its offset
+# matches. Zero offsets are branch points that coincide with their parent (``*_root``); the thorax, wrist-to-hand
+# and thumb-base bones have zero length in this skeleton. Units: 70 x the ASF length unit (about mm: a femur is 532).
 _CMU_OFFSETS_OVER_70 = (
     (0, 0, 0), (0, 0, 0), (1.65674, -1.80282, 0.62477), (2.5972, -7.13576, 0), (2.49236, -6.8477, 0),
     (0.19704, -0.54136, 2.14581), (0, 0, 1.11249), (0, 0, 0), (-1.6107, -1.80282, 0.62476), (-2.59502, -7.12977, 0),
