@@ -1,0 +1,94 @@
+"""Channel-wise semantic graph convolution (GAST-Net's local attention kernel).
+
+Liu et al. 2020, "A Graph Attention Spatio-temporal Convolutional Network for 3D Human Pose Estimation in
+Video", section III-B (journal version, Eq. 1-2), after the semantic graph convolution of Zhao et al. 2019:
+every output channel ``c`` owns a learnable mask ``M_c`` over the non-zeros of a fixed kernel ``A``; the row-wise
+softmax of the masked logits weights the neighbours. The joint itself and its neighbours use different weight
+matrices ``W_0`` and ``W_1``::
+
+    A_c = softmax_j(M_c restricted to A > 0)          (V, V) per channel
+    y[i, c] = A_c[i, i] (x_i W_0)[c] + sum_{j != i} A_c[i, j] (x_j W_1)[c]
+
+Implemented with one einsum over all channels (no loop over channels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from skeletal.errors import ShapeError
+
+
+class SemanticChannelGraphConv(nn.Module):
+    """Channel-wise semantic graph convolution (GAST-Net section III-B; official ``SemCHGraphConv``).
+
+    Args:
+        in_channels: Input channels ``C_in``.
+        out_channels: Output channels ``C_out``.
+        kernel: ``(V, V)`` array whose non-zeros are the allowed links ``i <- j`` (row ``i`` aggregates the
+            columns ``j``); the diagonal must be non-zero.
+        bias: Add a learnable bias (the official layer has none).
+
+    Shape:
+        - Input: ``(..., V, C_in)`` channels-last, e.g. ``(N, T, V, C_in)``.
+        - Output: ``(..., V, C_out)``.
+
+    Parameters: ``2 C_in C_out`` weights and ``C_out * nnz(kernel)`` mask logits (initialised to 1, so every
+    allowed neighbour starts with equal weight).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: np.ndarray | torch.Tensor, bias: bool = False):
+        super().__init__()
+        kernel = torch.as_tensor(np.asarray(kernel), dtype=torch.float32)
+        if kernel.dim() != 2 or kernel.shape[0] != kernel.shape[1]:
+            raise ShapeError(f"graph kernel must be a square (V, V) matrix, got {tuple(kernel.shape)}")
+        if not bool((kernel.diagonal() != 0).all()):
+            raise ShapeError("graph kernel must have a non-zero diagonal (every joint attends to itself)")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_joints = kernel.shape[0]
+        rows, cols = (kernel != 0).nonzero(as_tuple=True)
+        self.register_buffer("rows", rows, persistent=False)
+        self.register_buffer("cols", cols, persistent=False)
+        self.register_buffer("identity", torch.eye(self.num_joints), persistent=False)
+        self.weight = nn.Parameter(torch.empty(2, in_channels, out_channels))
+        nn.init.xavier_uniform_(self.weight, gain=1.414)
+        self.mask = nn.Parameter(torch.ones(out_channels, rows.numel()))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels).uniform_(-(in_channels**-0.5), in_channels**-0.5))
+        else:
+            self.register_parameter("bias", None)
+
+    def adjacency(self) -> torch.Tensor:
+        """The per-channel adjacency ``A_c``: ``(C_out, V, V)``, each row a softmax over the allowed joints."""
+        logits = self.mask.new_full((self.out_channels, self.num_joints, self.num_joints), float("-inf"))
+        logits[:, self.rows, self.cols] = self.mask
+        return torch.softmax(logits, dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Aggregate the neighbours of every joint, per output channel.
+
+        Args:
+            x: ``(..., V, C_in)``.
+
+        Returns:
+            ``(..., V, C_out)``.
+        """
+        if x.shape[-2] != self.num_joints or x.shape[-1] != self.in_channels:
+            raise ShapeError(
+                f"semantic graph conv expects (..., {self.num_joints}, {self.in_channels}), got {tuple(x.shape)}"
+            )
+        adjacency = self.adjacency()
+        self_weight = adjacency.diagonal(dim1=1, dim2=2).transpose(0, 1)  # (V, C_out)
+        neighbours = adjacency * (1.0 - self.identity)  # (C_out, V, V), diagonal removed
+        own = torch.matmul(x, self.weight[0]) * self_weight
+        other = torch.einsum("cij,...jc->...ic", neighbours, torch.matmul(x, self.weight[1]))
+        output = own + other
+        if self.bias is not None:
+            output = output + self.bias
+        return output
+
+    def extra_repr(self) -> str:  # noqa: D102
+        return f"{self.in_channels}, {self.out_channels}, joints={self.num_joints}, links={self.rows.numel()}"
