@@ -164,6 +164,8 @@ def convert(
         ConfigError: No converter chain links the layouts, or an option no converter on the chain accepts.
     """
     src, tgt = get(source), get(target)
+    if not isinstance(keypoints, torch.Tensor):
+        keypoints = np.asarray(keypoints)
     if keypoints.ndim < 2:
         raise ShapeError(f"keypoints must be (..., V, C); received shape {tuple(keypoints.shape)}")
     src.check(int(keypoints.shape[-2]), what=f"keypoints for conversion {src.name} -> {tgt.name}")
@@ -183,8 +185,7 @@ def convert(
     if isinstance(keypoints, torch.Tensor):
         values = keypoints if keypoints.is_floating_point() else keypoints.to(torch.get_default_dtype())
     else:
-        values = np.asarray(keypoints)
-        values = values if np.issubdtype(values.dtype, np.floating) else values.astype(np.float32)
+        values = keypoints if np.issubdtype(keypoints.dtype, np.floating) else keypoints.astype(np.float32)
     points = values[..., :-1] if has_confidence else values
     confidence = values[..., -1] if has_confidence else None
     for step in steps:
