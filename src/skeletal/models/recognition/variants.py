@@ -1,0 +1,179 @@
+"""Registered recognition models: ST-TR streams and variants, and the baselines they are compared with.
+
+Every builder takes ``num_classes=60, skeleton="ntu25", in_channels=3, num_persons=2`` and keyword overrides of
+:class:`~skeletal.models.recognition.network.BlockOptions` (``heads``, ``key_factor``, ``drop_attention``,
+``dropout``, ``kernel_size``, ``relative``, ``window_size``), ``partitions`` (``"agcn"``: identity, inward,
+outward, the graph of the official ST-TR code, the default; ``"stgcn"``: ST-GCN's spatial partitions) and
+``concat_input`` (official ``concat_original``, default True). Kinetics: ``skeleton="openpose18",
+in_channels=3, num_classes=400`` (and ``dropout=0, window_size=150`` as the official Kinetics configuration).
+
+Each ``NAME`` also exists as ``NAME-bones``: joint and bone coordinates concatenated (``in_channels=6``) and every
+width doubled (journal section V-C, official ``double_channel``).
+
+| name | journal table | spatial / temporal blocks |
+| --- | --- | --- |
+| ``st-gcn`` | I-a, IV | GCN / TCN (Yan et al. 2018) |
+| ``st-gcn-fc`` | I-a | GCN on the all-ones ``A_fc`` / TCN |
+| ``agcn`` | I-a (1s-AGCN) | adaptive GCN (Eq. 3) / TCN |
+| ``s-tr`` | I-a, II-a | SSA in the six layers of 128 and 256 channels / TCN |
+| ``t-tr`` | I-a, II-a | GCN / TSA in those six layers |
+| ``t-tr-agcn`` | II-a, III | adaptive GCN / TSA |
+| ``st-tr-1s`` | II-b | SSA then TSA in those six layers, one stream (section V-F) |
+| ``s-tr-all-layers`` | II-b | SSA in all ten layers (section V-D) |
+| ``t-tr-all-layers`` | II-b | windowed TSA in all ten layers: 10 blocks at 64 and 128 channels, 1 at 256 |
+| ``s-tr-augmented`` | II-b | GCN (0.75) concatenated with wide SSA (0.25) (appendix B) |
+| ``t-tr-augmented`` | II-b | TCN (0.75) concatenated with wide TSA (0.25) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from skeletal.errors import ConfigError
+from skeletal.models.recognition.network import BlockOptions, LayerSpec, SpatialKind, SpatialTemporalNet, TemporalKind
+from skeletal.models.registry import register_model
+from skeletal.nn.graph_conv import ones_adjacency
+from skeletal.skeletons import Skeleton, agcn_partitions, get, stgcn_partitions
+
+JOURNAL = "Plizzari et al., Skeleton-based action recognition via spatial and temporal transformer networks"
+
+
+def ten_layers(
+    in_channels: int,
+    width: int = 64,
+    graph: SpatialKind = "gcn",
+    spatial_attention: SpatialKind | None = None,
+    temporal_attention: TemporalKind | None = None,
+    all_layers: bool = False,
+    windows: tuple[int, int, int] = (10, 10, 1),
+) -> list[LayerSpec]:
+    """The ten layers of ST-GCN/ST-TR: ``in -> w``, ``w`` x3, ``2w`` stride 2, ``2w`` x2, ``4w`` stride 2, ``4w`` x2.
+
+    Args:
+        in_channels: Input channels.
+        width: ``w`` (64; 128 with bones).
+        graph: Spatial block where no spatial attention is used (``gcn`` or ``agcn``).
+        spatial_attention: Spatial block of the attention layers, if any.
+        temporal_attention: Temporal block of the attention layers, if any.
+        all_layers: Attention in every layer (the first one becomes a residual unit); otherwise only in the
+            layers of ``2w`` and ``4w`` channels and the first layer is the stem.
+        windows: Temporal blocks of the TSA at widths ``w``, ``2w``, ``4w`` when ``all_layers`` (journal V-D).
+    """
+    shape = [(in_channels, width, 1)] + [(width, width, 1)] * 3
+    shape += [(width, 2 * width, 2)] + [(2 * width, 2 * width, 1)] * 2
+    shape += [(2 * width, 4 * width, 2)] + [(4 * width, 4 * width, 1)] * 2
+    stage = {width: 0, 2 * width: 1, 4 * width: 2}
+    layers = []
+    for index, (cin, cout, stride) in enumerate(shape):
+        attention = all_layers or cout >= 2 * width
+        temporal = temporal_attention if attention and temporal_attention else "tcn"
+        blocks = windows[stage[cout]] if all_layers and temporal == "tsa" else None
+        layers.append(
+            LayerSpec(
+                cin, cout, stride,
+                spatial=spatial_attention if attention and spatial_attention else graph,
+                temporal=temporal,
+                windows=None if blocks == 1 else blocks,
+                stem=index == 0 and not all_layers,
+            )
+        )  # fmt: skip
+    return layers
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a registered name composes the stack (see the module table)."""
+
+    graph: SpatialKind = "gcn"
+    spatial_attention: SpatialKind | None = None
+    temporal_attention: TemporalKind | None = None
+    all_layers: bool = False
+    fully_connected: bool = False
+    reference_parameters: int | None = None
+    paper: str = ""
+
+
+VARIANTS: dict[str, Variant] = {
+    "st-gcn": Variant(reference_parameters=3_101_030, paper="ST-GCN (Yan et al. 2018), ST-TR journal Table I-a"),
+    "st-gcn-fc": Variant(fully_connected=True, reference_parameters=2_650_386, paper="ST-GCN (fc), Table I-a"),
+    "agcn": Variant(graph="agcn", reference_parameters=3_472_518, paper="1s-AGCN (Shi et al. 2019), Table I-a"),
+    "s-tr": Variant(spatial_attention="ssa", reference_parameters=3_075_338, paper=f"S-TR, {JOURNAL}, Table I-a"),
+    "t-tr": Variant(temporal_attention="tsa", reference_parameters=1_768_870, paper=f"T-TR, {JOURNAL}, Table I-a"),
+    "t-tr-agcn": Variant(graph="agcn", temporal_attention="tsa", paper=f"T-TR-agcn, {JOURNAL}, Table II-a"),
+    # 1,743,178: our count of the official code with SSA and TSA in one stream; the paper prints 17.4e5.
+    "st-tr-1s": Variant(
+        spatial_attention="ssa",
+        temporal_attention="tsa",
+        reference_parameters=1_743_178,
+        paper=f"ST-TR-1s, {JOURNAL}, Table II-b, section V-F",
+    ),  # fmt: skip
+    "s-tr-all-layers": Variant(spatial_attention="ssa", all_layers=True, paper=f"S-TR-all-layers, {JOURNAL}, II-b"),
+    "t-tr-all-layers": Variant(temporal_attention="tsa", all_layers=True, paper=f"T-TR-all-layers, {JOURNAL}, II-b"),
+    "s-tr-augmented": Variant(spatial_attention="ssa-augmented", paper=f"S-TR-augmented, {JOURNAL}, appendix B"),
+    "t-tr-augmented": Variant(temporal_attention="tsa-augmented", paper=f"T-TR-augmented, {JOURNAL}, appendix B"),
+}
+
+_OPTION_NAMES = {f.name for f in fields(BlockOptions)}
+
+
+def build(
+    variant: Variant,
+    num_classes: int = 60,
+    skeleton: Skeleton | str = "ntu25",
+    in_channels: int = 3,
+    num_persons: int = 2,
+    bones: bool = False,
+    partitions: str = "agcn",
+    concat_input: bool = True,
+    **options: Any,
+) -> SpatialTemporalNet:
+    """Build one variant; see the module docstring for the arguments."""
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        expected = ", ".join(sorted(_OPTION_NAMES | {"bones", "partitions", "concat_input"}))
+        raise ConfigError(f"unknown recognition model options {sorted(unknown)}; expected some of {expected}")
+    layout = get(skeleton)
+    if variant.fully_connected:
+        adjacency = ones_adjacency(layout.num_joints)
+    elif partitions == "agcn":
+        adjacency = agcn_partitions(layout)
+    elif partitions == "stgcn":
+        adjacency = stgcn_partitions(layout, "spatial")
+    else:
+        raise ConfigError(f"unknown graph partitions {partitions!r}; expected 'agcn' or 'stgcn'")
+    layers = ten_layers(
+        in_channels, 128 if bones else 64, variant.graph, variant.spatial_attention, variant.temporal_attention,
+        variant.all_layers,
+    )  # fmt: skip
+    concat_at = next(i for i, spec in enumerate(layers) if spec.stride > 1) if concat_input else None
+    return SpatialTemporalNet(
+        layers, adjacency, layout, in_channels, num_classes, num_persons, BlockOptions(**options), concat_at
+    )
+
+
+def _builder(name: str, variant: Variant, bones: bool) -> Callable[..., SpatialTemporalNet]:
+    default_channels = 6 if bones else 3
+
+    def builder(
+        num_classes: int = 60,
+        skeleton: Skeleton | str = "ntu25",
+        in_channels: int = default_channels,
+        num_persons: int = 2,
+        **kwargs: Any,
+    ) -> SpatialTemporalNet:
+        return build(variant, num_classes, skeleton, in_channels, num_persons, bones=bones, **kwargs)
+
+    builder.__name__ = builder.__qualname__ = name.replace("-", "_")
+    builder.__doc__ = f"{variant.paper}{' with bones (widths doubled)' if bones else ''}; see :mod:`{__name__}`."
+    return builder
+
+
+for _name, _variant in VARIANTS.items():
+    register_model(_name, "recognition", _variant.paper, _variant.reference_parameters)(
+        _builder(_name, _variant, bones=False)
+    )
+    register_model(f"{_name}-bones", "recognition", f"{_variant.paper}, with bones")(
+        _builder(f"{_name}-bones", _variant, bones=True)
+    )

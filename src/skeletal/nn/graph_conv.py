@@ -1,0 +1,177 @@
+"""Spatial graph convolutions over the joints of each frame, channels-last.
+
+- :class:`GraphConv`: the graph convolution of ST-GCN (Yan et al. 2018) as used by ST-TR (Plizzari et al., journal
+  Eq. 1-2): ``f_out = sum_k W_k (f_in A_k)`` over ``K`` partitions of the adjacency, with ST-GCN's learnable
+  edge-importance mask (``mask_learning`` in the official ST-TR code), batch norm and ReLU.
+- :class:`AdaptiveGraphConv`: the adaptive graph convolution of 2s-AGCN (Shi et al. 2019, Eq. 3 of ST-TR):
+  ``f_out = sum_k W_k f_in (A_k + B_k + C_k)`` with ``B_k`` learned and ``C_k`` a data-dependent similarity.
+- :func:`ones_adjacency`: the all-ones ``A_fc`` of the "ST-GCN (fc)" baseline (ST-TR Table I).
+
+Axis legend: ``n`` batch, ``t`` frames, ``v``/``w`` joints (source/target of the aggregation), ``k`` partition,
+``c``/``d`` input/output channels. Adjacency ``A[k, v, w]`` is the weight of joint ``v`` in the aggregation at
+joint ``w`` (the convention of :mod:`skeletal.skeletons.graphs`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from einops import rearrange
+from torch import nn
+
+from skeletal.errors import ShapeError
+
+
+def ones_adjacency(num_joints: int) -> np.ndarray:
+    """The fully connected ``A_fc`` of ST-GCN (fc) (ST-TR section V-C): one partition of ones, ``(1, V, V)``."""
+    return np.ones((1, num_joints, num_joints), dtype=np.float32)
+
+
+def _as_partitions(adjacency: np.ndarray | torch.Tensor) -> torch.Tensor:
+    matrix = torch.as_tensor(np.asarray(adjacency, dtype=np.float32))
+    if matrix.dim() == 2:
+        matrix = matrix[None]
+    if matrix.dim() != 3 or matrix.shape[1] != matrix.shape[2]:
+        raise ShapeError(f"adjacency must have shape (K, V, V) or (V, V), got {tuple(matrix.shape)}")
+    return matrix
+
+
+class PartitionedProjection(nn.Module):
+    """``sum_k (x A_k) W_k + b_k``: aggregation by ``K`` adjacency partitions, then one projection per partition.
+
+    Holds ``K`` weight matrices and ``K`` bias vectors, as the official code's ``K`` 1x1 convolutions (so the
+    parameter count is ``K (C_in C_out + C_out)``); the biases of the partitions add up.
+
+    Args:
+        in_channels: ``C_in``.
+        out_channels: ``C_out``.
+        partitions: ``K``.
+
+    Shape:
+        x: ``(N, T, V, C_in)``; adjacency: ``(K, V, V)`` or per-sample ``(N, K, V, V)``; out ``(N, T, V, C_out)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, partitions: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(partitions, in_channels, out_channels))
+        self.bias = nn.Parameter(torch.zeros(partitions, out_channels))
+        # He-normal over the fan-out of one partition, as ``conv_init`` of the official code.
+        nn.init.normal_(self.weight, 0.0, math.sqrt(2.0 / out_channels))
+
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        if adjacency.dim() == 3:
+            aggregated = torch.einsum("ntvc,kvw->ntwkc", x, adjacency)
+        else:
+            aggregated = torch.einsum("ntvc,nkvw->ntwkc", x, adjacency)
+        aggregated = rearrange(aggregated, "n t w k c -> n t w (k c)")
+        return aggregated @ rearrange(self.weight, "k c d -> (k c) d") + self.bias.sum(0)
+
+
+class GraphConv(nn.Module):
+    """ST-GCN graph convolution (ST-TR Eq. 1-2), ``unit_gcn`` of the official code.
+
+    ``y = ReLU(BN(sum_k (x (A_k * M_k)) W_k))`` where ``M`` is the learned edge-importance mask (initialised to
+    ones) when ``edge_importance`` is set.
+
+    Args:
+        in_channels: ``C_in``.
+        out_channels: ``C_out``.
+        adjacency: ``(K, V, V)`` partitions (``agcn_partitions`` in ST-TR, ``ones_adjacency`` for the fc variant).
+        edge_importance: Learn the mask ``M`` (``K V^2`` parameters).
+        norm: Apply batch norm and ReLU (False for the convolution branch of the augmented SSA).
+
+    Shape:
+        x: ``(N, T, V, C_in)`` -> ``(N, T, V, C_out)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        adjacency: np.ndarray | torch.Tensor,
+        edge_importance: bool = True,
+        norm: bool = True,
+    ) -> None:
+        super().__init__()
+        partitions = _as_partitions(adjacency)
+        self.register_buffer("adjacency", partitions)
+        self.mask = nn.Parameter(torch.ones_like(partitions)) if edge_importance else None
+        self.projection = PartitionedProjection(in_channels, out_channels, partitions.shape[0])
+        self.bn = nn.BatchNorm2d(out_channels) if norm else None
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        adjacency = self.adjacency if self.mask is None else self.adjacency * self.mask
+        y = self.projection(x, adjacency)
+        if self.bn is None:
+            return y
+        return torch.relu(channels_last_norm(self.bn, y))
+
+
+class AdaptiveGraphConv(nn.Module):
+    """Adaptive graph convolution of 2s-AGCN (ST-TR Eq. 3), ``unit_agcn`` of the official code.
+
+    For each partition ``k``: ``C_k = softmax_v((theta_k(x) . phi_k(x)) / (C_e T))`` over the source joints
+    (embeddings of ``C_e = C_out / 4`` channels summed over channels and frames), ``B_k`` a free ``V x V``
+    parameter initialised to ``1e-6``, ``A_k`` fixed. ``y = ReLU(BN(sum_k W_k x (A_k + B_k + C_k)) + down(x))``
+    with ``down`` a 1x1 convolution + BN when the width changes. BN is initialised to ``1e-6`` as in 2s-AGCN.
+
+    Args:
+        in_channels: ``C_in``.
+        out_channels: ``C_out``.
+        adjacency: ``(K, V, V)`` partitions ``A_k``.
+        embedding_factor: ``C_out / C_e`` (4 in 2s-AGCN).
+
+    Shape:
+        x: ``(N, T, V, C_in)`` -> ``(N, T, V, C_out)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        adjacency: np.ndarray | torch.Tensor,
+        embedding_factor: int = 4,
+    ) -> None:
+        super().__init__()
+        partitions = _as_partitions(adjacency)
+        self.num_partitions = partitions.shape[0]
+        self.embedding_channels = out_channels // embedding_factor
+        self.register_buffer("adjacency", partitions)
+        self.learned = nn.Parameter(torch.full_like(partitions, 1e-6))  # B_k
+        self.embed = nn.Linear(in_channels, 2 * self.num_partitions * self.embedding_channels)  # theta_k, phi_k
+        self.projection = PartitionedProjection(in_channels, out_channels, self.num_partitions)
+        self.bn = nn.BatchNorm2d(out_channels)
+        nn.init.constant_(self.bn.weight, 1e-6)
+        nn.init.kaiming_normal_(self.embed.weight, mode="fan_out")
+        nn.init.zeros_(self.embed.bias)
+        nn.init.normal_(self.projection.weight, 0.0, math.sqrt(2.0 / (out_channels * self.num_partitions)))
+        self.down: nn.Module | None = None
+        if in_channels != out_channels:
+            self.down = nn.Sequential(nn.Linear(in_channels, out_channels), ChannelsLastBatchNorm(out_channels))
+
+    def similarity(self, x: torch.Tensor) -> torch.Tensor:
+        """``C_k``: ``(N, K, V, V)``, each column (target joint) a softmax over the source joints."""
+        embedded = rearrange(self.embed(x), "n t v (two k e) -> two n k v (t e)", two=2, k=self.num_partitions)
+        theta, phi = embedded[0], embedded[1]
+        scores = theta @ phi.transpose(-1, -2) / theta.shape[-1]
+        return torch.softmax(scores, dim=-2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        adjacency = self.adjacency + self.learned + self.similarity(x)
+        y = channels_last_norm(self.bn, self.projection(x, adjacency))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+def channels_last_norm(bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply a ``BatchNorm2d`` to a channels-last ``(N, T, V, C)`` tensor (a permuted view, no copy)."""
+    return rearrange(bn(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
+
+
+class ChannelsLastBatchNorm(nn.BatchNorm2d):
+    """``BatchNorm2d`` over the last axis of ``(N, T, V, C)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return rearrange(super().forward(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
