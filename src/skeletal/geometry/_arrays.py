@@ -77,3 +77,8 @@ def check_last_dims(x: torch.Tensor, dims: tuple[int, ...], what: str, layout: s
     """Raise :class:`ShapeError` unless the trailing dimensions of ``x`` are ``dims``."""
     if x.dim() < len(dims) or tuple(x.shape[-len(dims) :]) != dims:
         raise ShapeError(f"{what} expects shape {layout}, received {tuple(x.shape)}")
+
+
+def tensor(x: ArrayLike) -> torch.Tensor:
+    """``x`` as a tensor (already one inside a :func:`numpy_or_torch` function; numpy arrays are wrapped)."""
+    return x if isinstance(x, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(x))

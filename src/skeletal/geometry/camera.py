@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from skeletal.errors import ShapeError
-from skeletal.geometry._arrays import ArrayLike, as_tensor_like, check_last_dims, numpy_or_torch
+from skeletal.geometry._arrays import ArrayLike, as_tensor_like, check_last_dims, numpy_or_torch, tensor
 from skeletal.geometry.rotations import quaternion_to_matrix
 
 
@@ -31,16 +31,22 @@ def world_to_camera(points: ArrayLike, rotation_quaternion: ArrayLike, translati
         points: ``(..., 3)``; rotation_quaternion: ``(4,)`` or broadcastable ``(..., 4)`` as ``(w, x, y, z)``;
         translation: ``(3,)`` or broadcastable ``(..., 3)``, in the units of ``points`` (metres for H3.6M).
     """
+    points = tensor(points)
+    rotation_quaternion = tensor(rotation_quaternion)
+    translation = tensor(translation)
     check_last_dims(points, (3,), "world_to_camera points", "(..., 3)")
-    rotation = quaternion_to_matrix(as_tensor_like(rotation_quaternion, points))
+    rotation = tensor(quaternion_to_matrix(as_tensor_like(rotation_quaternion, points)))
     return _rotate(rotation.transpose(-1, -2), points - as_tensor_like(translation, points))
 
 
 @numpy_or_torch
 def camera_to_world(points: ArrayLike, rotation_quaternion: ArrayLike, translation: ArrayLike) -> ArrayLike:
     """Camera-frame points into the world: ``R(q) @ X + t`` (inverse of :func:`world_to_camera`)."""
+    points = tensor(points)
+    rotation_quaternion = tensor(rotation_quaternion)
+    translation = tensor(translation)
     check_last_dims(points, (3,), "camera_to_world points", "(..., 3)")
-    rotation = quaternion_to_matrix(as_tensor_like(rotation_quaternion, points))
+    rotation = tensor(quaternion_to_matrix(as_tensor_like(rotation_quaternion, points)))
     return _rotate(rotation, points) + as_tensor_like(translation, points)
 
 
@@ -70,6 +76,8 @@ def project_to_2d(points_cam: ArrayLike, intrinsics: ArrayLike) -> ArrayLike:
     Shape:
         points_cam: ``(..., 3)``; returns ``(..., 2)`` in the units of ``f`` and ``c``.
     """
+    points_cam = tensor(points_cam)
+    intrinsics = tensor(intrinsics)
     check_last_dims(points_cam, (3,), "project_to_2d points", "(..., 3)")
     params = _intrinsics_for(points_cam, intrinsics, 9)
     focal, centre, radial_k, tangential = params[..., :2], params[..., 2:4], params[..., 4:7], params[..., 7:]
@@ -85,6 +93,8 @@ def project_to_2d(points_cam: ArrayLike, intrinsics: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def project_to_2d_linear(points_cam: ArrayLike, intrinsics: ArrayLike) -> ArrayLike:
     """Pinhole projection without distortion, ``f * clamp(X[:2] / Z, -1, 1) + c``; intrinsics ``(..., >=4)``."""
+    points_cam = tensor(points_cam)
+    intrinsics = tensor(intrinsics)
     check_last_dims(points_cam, (3,), "project_to_2d_linear points", "(..., 3)")
     params = _intrinsics_for(points_cam, intrinsics, 4, exact=False)
     uv = (points_cam[..., :2] / points_cam[..., 2:]).clamp(-1.0, 1.0)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import torch
 
 from skeletal.errors import LayoutError, ShapeError
-from skeletal.geometry._arrays import ArrayLike, as_tensor_like, check_last_dims, numpy_or_torch
+from skeletal.geometry._arrays import ArrayLike, as_tensor_like, check_last_dims, numpy_or_torch, tensor
 
 
 def topological_order(parents: Sequence[int]) -> list[int]:
@@ -70,6 +70,7 @@ def forward_kinematics(
     Returns:
         ``(global_rotations (..., V, 3, 3), positions (..., V, 3))``, same kind as ``local_rotations``.
     """
+    local_rotations = tensor(local_rotations)
     check_last_dims(local_rotations, (3, 3), "forward_kinematics local_rotations", "(..., V, 3, 3)")
     if local_rotations.dim() < 3:
         raise ShapeError(f"forward_kinematics expects local_rotations (..., V, 3, 3), got {local_rotations.shape}")
@@ -83,8 +84,8 @@ def forward_kinematics(
     batch_shape = torch.broadcast_shapes(local_rotations.shape[:-3], offsets_t.shape[:-2])
     root = None if root_positions is None else as_tensor_like(root_positions, local_rotations)
 
-    globals_: list[torch.Tensor | None] = [None] * num_joints
-    positions: list[torch.Tensor | None] = [None] * num_joints
+    globals_: dict[int, torch.Tensor] = {}
+    positions: dict[int, torch.Tensor] = {}
     for joint in topological_order(parent_list):
         parent = parent_list[joint]
         local = local_rotations[..., joint, :, :]
@@ -97,4 +98,5 @@ def forward_kinematics(
             parent_rotation = globals_[parent]
             globals_[joint] = parent_rotation @ local
             positions[joint] = positions[parent] + (parent_rotation @ offset.unsqueeze(-1)).squeeze(-1)
-    return torch.stack(globals_, dim=-3), torch.stack(positions, dim=-2)  # type: ignore[arg-type]
+    joints = range(num_joints)
+    return torch.stack([globals_[j] for j in joints], dim=-3), torch.stack([positions[j] for j in joints], dim=-2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from skeletal.errors import ShapeError
-from skeletal.geometry._arrays import ArrayLike, numpy_or_torch
+from skeletal.geometry._arrays import ArrayLike, numpy_or_torch, tensor
 
 
 def _check(source: torch.Tensor, target: torch.Tensor) -> None:
@@ -42,6 +42,8 @@ def procrustes_transform(
     Returns:
         ``(R (..., 3, 3), s (...,), t (..., 3))`` such that ``aligned = s * source @ R.T + t``.
     """
+    source = tensor(source)
+    target = tensor(target)
     _check(source, target)
     mean_source = source.mean(dim=-2, keepdim=True)
     mean_target = target.mean(dim=-2, keepdim=True)
@@ -83,6 +85,9 @@ def procrustes_align(source: ArrayLike, target: ArrayLike, scale: bool = True, r
     Returns:
         The aligned copy of ``source``, same kind (numpy/torch) as ``source``.
     """
-    rotation, factor, translation = procrustes_transform(source, target, scale=scale, reflection=reflection)
+    source = tensor(source)
+    target = tensor(target)
+    transform = procrustes_transform(source, target, scale=scale, reflection=reflection)
+    rotation, factor, translation = (tensor(value) for value in transform)
     moved = source @ rotation.transpose(-1, -2)
     return factor[..., None, None] * moved + translation.unsqueeze(-2)

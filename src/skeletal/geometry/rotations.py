@@ -23,7 +23,7 @@ import roma
 import torch
 
 from skeletal.errors import ConfigError
-from skeletal.geometry._arrays import ArrayLike, check_last_dims, numpy_or_torch
+from skeletal.geometry._arrays import ArrayLike, check_last_dims, numpy_or_torch, tensor
 
 REPRESENTATIONS: dict[str, int] = {"matrix": 9, "quaternion": 4, "axis_angle": 3, "rotation_6d": 6, "euler": 3}
 """Representation names and their sizes (a matrix flattened to 9)."""
@@ -39,6 +39,7 @@ def rotation_size(name: str) -> int:
 @numpy_or_torch
 def axis_angle_to_matrix(axis_angle: ArrayLike) -> ArrayLike:
     """Rodrigues' formula: ``(..., 3)`` axis-angle (radians) -> ``(..., 3, 3)`` rotation matrix."""
+    axis_angle = tensor(axis_angle)
     check_last_dims(axis_angle, (3,), "axis_angle_to_matrix", "(..., 3)")
     return roma.rotvec_to_rotmat(axis_angle)
 
@@ -46,6 +47,7 @@ def axis_angle_to_matrix(axis_angle: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def matrix_to_axis_angle(matrix: ArrayLike) -> ArrayLike:
     """``(..., 3, 3)`` rotation matrix -> ``(..., 3)`` axis-angle with angle in ``[0, pi]``."""
+    matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_axis_angle", "(..., 3, 3)")
     return roma.rotmat_to_rotvec(matrix)
 
@@ -53,6 +55,7 @@ def matrix_to_axis_angle(matrix: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def quaternion_to_matrix(quaternion: ArrayLike) -> ArrayLike:
     """``(..., 4)`` quaternion ``(w, x, y, z)`` (normalised first) -> ``(..., 3, 3)`` rotation matrix."""
+    quaternion = tensor(quaternion)
     check_last_dims(quaternion, (4,), "quaternion_to_matrix", "(..., 4) as (w, x, y, z)")
     return roma.unitquat_to_rotmat(roma.quat_normalize(roma.quat_wxyz_to_xyzw(quaternion)))
 
@@ -65,6 +68,7 @@ def _canonical(quaternion_wxyz: torch.Tensor) -> torch.Tensor:
 @numpy_or_torch
 def matrix_to_quaternion(matrix: ArrayLike) -> ArrayLike:
     """``(..., 3, 3)`` rotation matrix -> ``(..., 4)`` unit quaternion ``(w, x, y, z)`` with ``w >= 0``."""
+    matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_quaternion", "(..., 3, 3)")
     return _canonical(roma.quat_xyzw_to_wxyz(roma.rotmat_to_unitquat(matrix)))
 
@@ -72,6 +76,7 @@ def matrix_to_quaternion(matrix: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def axis_angle_to_quaternion(axis_angle: ArrayLike) -> ArrayLike:
     """``(..., 3)`` axis-angle -> ``(..., 4)`` unit quaternion ``(w, x, y, z)``."""
+    axis_angle = tensor(axis_angle)
     check_last_dims(axis_angle, (3,), "axis_angle_to_quaternion", "(..., 3)")
     return roma.quat_xyzw_to_wxyz(roma.rotvec_to_unitquat(axis_angle))
 
@@ -79,6 +84,7 @@ def axis_angle_to_quaternion(axis_angle: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def quaternion_to_axis_angle(quaternion: ArrayLike) -> ArrayLike:
     """``(..., 4)`` quaternion ``(w, x, y, z)`` -> ``(..., 3)`` axis-angle of the shortest rotation (angle <= pi)."""
+    quaternion = tensor(quaternion)
     check_last_dims(quaternion, (4,), "quaternion_to_axis_angle", "(..., 4) as (w, x, y, z)")
     return roma.unitquat_to_rotvec(roma.quat_normalize(roma.quat_wxyz_to_xyzw(quaternion)))
 
@@ -90,6 +96,7 @@ def rotation_6d_to_matrix(rotation_6d: ArrayLike) -> ArrayLike:
     The first column is normalised, the second made orthogonal to it and normalised, the third is their cross
     product.
     """
+    rotation_6d = tensor(rotation_6d)
     check_last_dims(rotation_6d, (6,), "rotation_6d_to_matrix", "(..., 6)")
     columns = torch.stack((rotation_6d[..., :3], rotation_6d[..., 3:]), dim=-1)
     return roma.special_gramschmidt(columns)
@@ -98,6 +105,7 @@ def rotation_6d_to_matrix(rotation_6d: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def matrix_to_rotation_6d(matrix: ArrayLike) -> ArrayLike:
     """``(..., 3, 3)`` -> ``(..., 6)``: the first column followed by the second column."""
+    matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_rotation_6d", "(..., 3, 3)")
     return torch.cat((matrix[..., :, 0], matrix[..., :, 1]), dim=-1)
 
@@ -115,6 +123,7 @@ def matrix_to_euler(matrix: ArrayLike) -> ArrayLike:
     ``e2 = -pi/2`` (``+pi/2``) and ``e1 = atan2(R[0, 1], R[0, 2])``. The only deviation: ``|R[0, 2]| > 1`` from
     rounding gives NaN in the reference and is clamped to ``+-1`` (hence the gimbal branch) here.
     """
+    matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_euler", "(..., 3, 3)")
     r02 = matrix[..., 0, 2].clamp(-1.0, 1.0)
     locked = r02.abs() == 1.0
@@ -148,6 +157,7 @@ def _elementary(angle: torch.Tensor, axis: int) -> torch.Tensor:
 @numpy_or_torch
 def euler_to_matrix(angles: ArrayLike) -> ArrayLike:
     """Inverse of :func:`matrix_to_euler`: ``(..., 3)`` angles ``(e1, e2, e3)`` -> ``(Rz(e3) Ry(e2) Rx(e1)).T``."""
+    angles = tensor(angles)
     check_last_dims(angles, (3,), "euler_to_matrix", "(..., 3)")
     rz_ry_rx = _elementary(angles[..., 2], 2) @ _elementary(angles[..., 1], 1) @ _elementary(angles[..., 0], 0)
     return rz_ry_rx.transpose(-1, -2)
@@ -156,6 +166,7 @@ def euler_to_matrix(angles: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def project_to_rotation(matrix: ArrayLike) -> ArrayLike:
     """Nearest rotation (Frobenius norm) to any ``(..., 3, 3)`` matrix: ``U diag(1, 1, det(U V^T)) V^T`` by SVD."""
+    matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "project_to_rotation", "(..., 3, 3)")
     return roma.special_procrustes(matrix)
 
@@ -192,10 +203,12 @@ def convert_rotations(x: ArrayLike, source: str, target: str, flat_matrix: bool 
     Returns:
         The rotations in ``target``, same kind (numpy/torch) as ``x``.
     """
+    x = tensor(x)
     rotation_size(source), rotation_size(target)
     if source == "matrix":
-        matrix = x if x.dim() >= 2 and tuple(x.shape[-2:]) == (3, 3) else None
-        if matrix is None:
+        if x.dim() >= 2 and tuple(x.shape[-2:]) == (3, 3):
+            matrix = x
+        else:
             check_last_dims(x, (9,), "convert_rotations from 'matrix'", "(..., 3, 3) or (..., 9)")
             matrix = x.reshape(*x.shape[:-1], 3, 3)
     elif (source, target) in _DIRECT:
@@ -206,7 +219,7 @@ def convert_rotations(x: ArrayLike, source: str, target: str, flat_matrix: bool 
         )
         return x
     else:
-        matrix = _TO_MATRIX[source](x)
+        matrix = tensor(_TO_MATRIX[source](x))
     if target == "matrix":
         return matrix.reshape(*matrix.shape[:-2], 9) if flat_matrix else matrix
     return _FROM_MATRIX[target](matrix)

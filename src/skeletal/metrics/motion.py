@@ -24,6 +24,7 @@ import torch
 
 from skeletal.errors import ConfigError, ShapeError
 from skeletal.geometry._arrays import ArrayLike
+from skeletal.geometry._arrays import tensor as as_tensor
 from skeletal.geometry.rotations import convert_rotations, matrix_to_euler, rotation_size
 from skeletal.metrics._common import as_double, pair
 from skeletal.metrics.spectrum import power_spectrum, ps_entropy, ps_kld
@@ -45,17 +46,17 @@ __all__ = [
 
 
 def _matrices(x: ArrayLike, representation: str, what: str) -> torch.Tensor:
-    tensor = as_double(x, what)
+    values = as_double(x, what)
     if representation == "auto":
-        representation = "matrix" if tensor.dim() >= 2 and tuple(tensor.shape[-2:]) == (3, 3) else "axis_angle"
+        representation = "matrix" if values.dim() >= 2 and tuple(values.shape[-2:]) == (3, 3) else "axis_angle"
     if representation == "matrix":
-        if tensor.dim() < 4 or tuple(tensor.shape[-2:]) != (3, 3):
-            raise ShapeError(f"{what}: rotation matrices must be (..., T, V, 3, 3), got {tuple(tensor.shape)}")
-        return tensor
+        if values.dim() < 4 or tuple(values.shape[-2:]) != (3, 3):
+            raise ShapeError(f"{what}: rotation matrices must be (..., T, V, 3, 3), got {tuple(values.shape)}")
+        return values
     size = rotation_size(representation)
-    if tensor.dim() < 3 or tensor.shape[-1] != size:
-        raise ShapeError(f"{what}: {representation} rotations must be (..., T, V, {size}), got {tuple(tensor.shape)}")
-    return convert_rotations(tensor, representation, "matrix")
+    if values.dim() < 3 or values.shape[-1] != size:
+        raise ShapeError(f"{what}: {representation} rotations must be (..., T, V, {size}), got {tuple(values.shape)}")
+    return as_tensor(convert_rotations(values, representation, "matrix"))
 
 
 def _reduce_frames(per_sample: torch.Tensor, per_frame: bool) -> np.ndarray | float:
@@ -111,7 +112,7 @@ def euler_error(
     target_m = _matrices(target, representation, "euler_error target")
     if pred_m.shape != target_m.shape:
         raise ShapeError(f"euler_error: prediction {tuple(pred_m.shape)} and target {tuple(target_m.shape)} differ")
-    pred_e, target_e = matrix_to_euler(pred_m), matrix_to_euler(target_m)  # (..., T, V, 3)
+    pred_e, target_e = as_tensor(matrix_to_euler(pred_m)), as_tensor(matrix_to_euler(target_m))  # (..., T, V, 3)
     if root_joint is not None:
         pred_e[..., root_joint, :] = 0.0
         target_e[..., root_joint, :] = 0.0

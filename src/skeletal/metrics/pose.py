@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from skeletal.errors import ShapeError
-from skeletal.geometry._arrays import ArrayLike
+from skeletal.geometry._arrays import ArrayLike, tensor
 from skeletal.geometry.procrustes import procrustes_align
 from skeletal.metrics._common import pair
 
@@ -70,7 +70,7 @@ def p_mpjpe(pred: ArrayLike, target: ArrayLike) -> float:
         The mean distance after alignment, in input units.
     """
     pred_t, target_t = pair(pred, target, "p_mpjpe")
-    aligned = procrustes_align(pred_t, target_t, scale=True, reflection=False)
+    aligned = tensor(procrustes_align(pred_t, target_t, scale=True, reflection=False))
     return float(_distances(aligned, target_t).mean())
 
 
