@@ -1,0 +1,321 @@
+"""Safe model files: safetensors weights with the resolved config and provenance as metadata.
+
+A model file holds every tensor of a model's ``state_dict`` and string metadata: the format tag, the registry
+name and builder keyword arguments of the model (enough to rebuild it from the file alone), the task, the
+skeleton layout, the resolved run config, the metrics, the skeletal version, and a SHA-256 checksum of the
+tensors. Files are written atomically (temporary file in the same folder, then ``os.replace``), so a run
+killed while saving leaves the previous file intact.
+
+Loading never unpickles unless asked: pickle-based files (Lightning ``.ckpt``, ``torch.save`` ``.pt``) can run
+arbitrary code when read, and :func:`load` refuses them with :class:`~skeletal.errors.UnsafeFileError` unless
+``allow_pickle=True``.
+
+Example:
+    >>> import skeletal
+    >>> model = skeletal.load("runs/demo/model.safetensors")  # nn.Module in eval mode
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from skeletal.errors import ConfigError, DataError, UnsafeFileError
+
+FORMAT = "skeletal/1"
+PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".tar")
+_SKELETON_TAG = "__skeleton__"
+
+
+@dataclass
+class ModelFile:
+    """What a model file says about itself.
+
+    Attributes:
+        model_name: Registry name of the model.
+        model_kwargs: Keyword arguments of its builder.
+        task: ``recognition``, ``prediction`` or ``lifting``.
+        skeleton: Layout name of the data it was trained on (``""`` if unknown).
+        config: The resolved run config (empty when saved outside a run).
+        metrics: Final metrics of the run.
+        version: skeletal version that wrote the file.
+        sha256: Checksum of the tensors.
+    """
+
+    model_name: str
+    model_kwargs: dict[str, Any]
+    task: str = ""
+    skeleton: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    version: str = ""
+    sha256: str = ""
+
+
+def _encode(value: Any) -> Any:
+    """JSON-ready form of builder kwargs (a Skeleton object is stored as its fields)."""
+    from skeletal.skeletons import Skeleton
+
+    if isinstance(value, Skeleton):
+        return {_SKELETON_TAG: dataclasses.asdict(value)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise ConfigError(f"model keyword value {value!r} ({type(value).__name__}) cannot be stored in a model file")
+
+
+def _decode(value: Any) -> Any:
+    from skeletal.skeletons import Skeleton
+
+    if isinstance(value, dict):
+        if set(value) == {_SKELETON_TAG}:
+            return Skeleton(**value[_SKELETON_TAG])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def tensor_checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of the tensors, in sorted name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def _state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict as plain contiguous CPU tensors, shared storage cloned (safetensors refuses aliasing)."""
+    tensors: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+    for name, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        pointer = tensor.untyped_storage().data_ptr() if tensor.numel() else -1
+        if pointer in seen:
+            tensor = tensor.clone()
+        seen.add(pointer)
+        tensors[name] = tensor.contiguous()
+    return tensors
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save(
+    path: str | Path,
+    model: nn.Module,
+    model_name: str,
+    model_kwargs: dict[str, Any] | None = None,
+    task: str = "",
+    skeleton: str = "",
+    config: dict[str, Any] | None = None,
+    metrics: dict[str, float] | None = None,
+) -> Path:
+    """Save a model's weights and metadata as a safetensors file, atomically.
+
+    Args:
+        path: Destination (``.safetensors``).
+        model: The model; its ``state_dict`` is stored.
+        model_name: Registry name, so that :func:`load` can rebuild it.
+        model_kwargs: Keyword arguments of the registry builder.
+        task: Task name (defaults to the registry's).
+        skeleton: Layout name of the training data.
+        config: Resolved run config (a plain dict).
+        metrics: Final metrics (name to number).
+
+    Returns:
+        The path written.
+    """
+    from safetensors.torch import save as to_bytes
+
+    from skeletal import __version__, models
+
+    path = Path(path)
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ConfigError(f"{path}: model files are safetensors; use the .safetensors suffix")
+    if not task:
+        task = models.info(model_name).task
+    tensors = _state_tensors(model)
+    metadata = {
+        "format": FORMAT,
+        "model_name": model_name,
+        "model_kwargs": json.dumps(_encode(model_kwargs or {})),
+        "task": task,
+        "skeleton": skeleton,
+        "config": json.dumps(config or {}, default=str),
+        "metrics": json.dumps({k: float(v) for k, v in (metrics or {}).items()}),
+        "skeletal_version": __version__,
+        "sha256": tensor_checksum(tensors),
+    }
+    return atomic_write_bytes(path, to_bytes(tensors, metadata=metadata))
+
+
+def _looks_like_pickle(path: Path) -> bool:
+    with path.open("rb") as stream:
+        head = stream.read(4)
+    return head[:2] == b"PK" or head[:1] == b"\x80"
+
+
+def _check_safe(path: Path, allow_pickle: bool) -> bool:
+    """True if ``path`` is a pickle-based file that the caller allowed; raises if not allowed."""
+    if not path.exists():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected a model file (model.safetensors)")
+    pickled = path.suffix.lower() in PICKLE_SUFFIXES or _looks_like_pickle(path)
+    if pickled and not allow_pickle:
+        raise UnsafeFileError(
+            f"{path} is a pickle-based file: loading it can execute arbitrary code. Only load files you trust, "
+            "with allow_pickle=True (command line: --allow-pickle); skeletal writes .safetensors model files"
+        )
+    return pickled
+
+
+def read_metadata(path: str | Path) -> ModelFile:
+    """Metadata of a safetensors model file, without loading the weights (the checksum is not verified)."""
+    path = Path(path)
+    _check_safe(path, allow_pickle=False)
+    meta = _raw_metadata(path)
+    return _model_file(meta, path)
+
+
+def _raw_metadata(path: Path) -> dict[str, str]:
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        head = stream.read(8)
+        if len(head) < 8:
+            raise DataError(f"file is {size} bytes long, too short for a safetensors header", path)
+        (length,) = struct.unpack("<Q", head)
+        if length > size - 8:
+            raise DataError(f"header of {length} bytes runs past the end of the file ({size} bytes): truncated", path)
+        try:
+            header = json.loads(stream.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise DataError("not a safetensors file (its header is not JSON)", path) from None
+    if not isinstance(header, dict):
+        raise DataError("not a safetensors file (its header is not a mapping)", path)
+    meta = header.get("__metadata__") or {}
+    if meta.get("format") != FORMAT:
+        raise DataError(f"not a skeletal model file (format {meta.get('format')!r}, expected {FORMAT!r})", path)
+    return meta
+
+
+def _model_file(meta: dict[str, str], path: Path) -> ModelFile:
+    try:
+        return ModelFile(
+            model_name=meta["model_name"],
+            model_kwargs=_decode(json.loads(meta["model_kwargs"])),
+            task=meta.get("task", ""),
+            skeleton=meta.get("skeleton", ""),
+            config=json.loads(meta.get("config", "{}")),
+            metrics=json.loads(meta.get("metrics", "{}")),
+            version=meta.get("skeletal_version", ""),
+            sha256=meta.get("sha256", ""),
+        )
+    except (KeyError, json.JSONDecodeError, TypeError) as error:
+        raise DataError(f"corrupt metadata ({error})", path) from None
+
+
+def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelFile]:
+    """Tensors and metadata of a safetensors model file, checksum verified.
+
+    Raises:
+        DataError: the file is truncated, altered, or not a skeletal model file.
+        UnsafeFileError: the file is pickle-based.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    _check_safe(path, allow_pickle=False)
+    meta = _raw_metadata(path)
+    info = _model_file(meta, path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise DataError(f"cannot read the tensors ({error}); the file is truncated or corrupt", path) from None
+    actual = tensor_checksum(tensors)
+    if actual != info.sha256:
+        raise DataError(
+            f"checksum mismatch: the metadata says sha256 {info.sha256[:16]}..., the tensors hash to "
+            f"{actual[:16]}...; the file was altered or damaged",
+            path,
+        )
+    return tensors, info
+
+
+def _load_pickled(path: Path, map_location: str | torch.device) -> nn.Module:
+    """Lightning checkpoint written by a skeletal task (the caller allowed unpickling)."""
+    from skeletal import models
+
+    state = torch.load(path, map_location=map_location, weights_only=False)  # the user accepted the risk
+    if isinstance(state, nn.Module):
+        return state.eval()
+    hyper = state.get("hyper_parameters", {}) if isinstance(state, dict) else {}
+    if "model_name" not in hyper:
+        raise DataError("a pickled checkpoint without skeletal hyper-parameters (model_name)", path)
+    model = models.create(hyper["model_name"], **_decode(hyper.get("model_kwargs", {})))
+    weights = {k.removeprefix("model."): v for k, v in state["state_dict"].items() if k.startswith("model.")}
+    model.load_state_dict(weights)
+    return model.eval()
+
+
+def load(path: str | Path, allow_pickle: bool = False, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model from a model file alone, in eval mode.
+
+    Args:
+        path: A ``.safetensors`` file written by :func:`save` (or ``skeletal train``).
+        allow_pickle: Also accept pickle-based files (a Lightning ``.ckpt`` of a skeletal run). Unpickling can
+            run arbitrary code: only for files you trust.
+        map_location: Device of the returned model.
+
+    Returns:
+        The model (``eval()`` mode) with the stored weights; its metadata is in ``model.skeletal_info``.
+
+    Raises:
+        UnsafeFileError: a pickle-based file and ``allow_pickle`` is False.
+        DataError: a truncated, altered or foreign file.
+    """
+    from skeletal import models
+
+    path = Path(path)
+    if _check_safe(path, allow_pickle):
+        return _load_pickled(path, map_location)
+    tensors, info = load_state(path)
+    model = models.create(info.model_name, **info.model_kwargs)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        first = str(error).splitlines()[0] if str(error) else "mismatch"
+        raise DataError(f"the weights do not fit model {info.model_name!r}: {first}", path) from None
+    model.skeletal_info = info  # type: ignore[assignment]
+    return model.to(map_location).eval()

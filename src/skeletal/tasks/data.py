@@ -1,0 +1,223 @@
+"""Data modules: prepared arrays (memory-mapped ``.npy`` or ``.npz``) or the synthetic generator, per task.
+
+Every split is a dict of arrays sharing their first axis (samples), channels-last:
+
+| task | ``x`` | ``y`` |
+| --- | --- | --- |
+| recognition | ``(N, M, T, V, C)`` float | ``(N,)`` integer class labels |
+| prediction | ``(N, T, V, F)`` float (a window of the representation) | — |
+| lifting | ``(N, T, V, 2)`` 2D keypoints | ``(N, T, V, 3)`` 3D joints (metres) |
+
+A split on disk is either an ``.npz`` file with those keys or a folder holding ``x.npy`` (and ``y.npy``); the
+folder's arrays are opened with ``np.load(mmap_mode="r")``, so datasets larger than memory stream from disk
+and DataLoader workers share the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from skeletal.errors import DataError, ShapeError
+
+KEYS = {"recognition": ("x", "y"), "prediction": ("x",), "lifting": ("x", "y")}
+DIMS = {"recognition": (5, 1), "prediction": (4,), "lifting": (4, 4)}
+
+Split = dict[str, np.ndarray]
+
+
+class ArrayDataset(Dataset):
+    """Samples ``i`` of a few arrays with a common first axis, as float32 (labels as int64) tensors.
+
+    Args:
+        arrays: Named arrays (numpy or memory-mapped), each ``(N, ...)``.
+        keys: Which arrays a sample returns, in order.
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], keys: tuple[str, ...]):
+        self.arrays = {k: arrays[k] for k in keys}
+        self.keys = keys
+        lengths = {k: len(v) for k, v in self.arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise ShapeError(f"arrays of one split must have the same number of samples, got {lengths}")
+        self.length = next(iter(lengths.values()))
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        sample = []
+        for key in self.keys:
+            value = np.asarray(self.arrays[key][index])
+            tensor = torch.from_numpy(np.array(value, copy=True))
+            sample.append(tensor.long() if tensor.dtype in (torch.int32, torch.int64, torch.int16) else tensor.float())
+        return tuple(sample)
+
+
+def load_split(path: str | Path, task: str) -> Split:
+    """Open a prepared split (``.npz`` file or folder of ``.npy`` files, memory-mapped) and check its shapes."""
+    path = Path(path)
+    keys = KEYS[task]
+    if not path.exists():
+        raise FileNotFoundError(f"data split {path} does not exist")
+    arrays: Split = {}
+    if path.is_dir():
+        for key in keys:
+            file = path / f"{key}.npy"
+            if not file.is_file():
+                raise DataError(f"missing {file.name}; a {task} split folder holds {', '.join(keys)} (.npy)", path)
+            try:
+                arrays[key] = np.load(file, mmap_mode="r", allow_pickle=False)
+            except ValueError as error:
+                raise DataError(f"cannot read the array ({error})", file) from None
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                missing = [k for k in keys if k not in archive.files]
+                if missing:
+                    raise DataError(f"missing key(s) {missing}; found {archive.files}", path)
+                arrays = {k: archive[k] for k in keys}
+        except (ValueError, OSError, EOFError) as error:
+            raise DataError(f"not a readable .npz archive ({error})", path) from None
+    check_split(arrays, task, str(path))
+    return arrays
+
+
+def check_split(arrays: Mapping[str, np.ndarray], task: str, where: str = "data") -> None:
+    """Raise :class:`ShapeError` unless the arrays have the dimensions of ``task`` (see the module table)."""
+    for key, dims in zip(KEYS[task], DIMS[task]):
+        shape = tuple(arrays[key].shape)
+        if len(shape) != dims:
+            raise ShapeError(f"{where}: {task} array {key!r} must have {dims} dimensions, got shape {shape}")
+    if task == "lifting" and (arrays["x"].shape[-1] != 2 or arrays["y"].shape[-1] != 3):
+        raise ShapeError(
+            f"{where}: lifting expects x (..., 2) and y (..., 3), got {arrays['x'].shape}, {arrays['y'].shape}"
+        )
+
+
+def synthetic_splits(task: str, seed: int = 0, **kwargs: Any) -> dict[str, Split]:
+    """Train/val/test splits drawn from the embedded generator :mod:`skeletal.data.synthetic`.
+
+    Args:
+        task: Which generator (``recognition_arrays``, ``prediction_arrays`` or ``lifting_arrays``).
+        seed: Seed of the generator; the splits use ``seed``, ``seed + 1`` and ``seed + 2``.
+        **kwargs: Keyword arguments of the generator; ``num_train`` / ``num_val`` set the sizes.
+    """
+    from skeletal.data import synthetic
+
+    generator = getattr(synthetic, f"{task}_arrays")
+    sizes = {"train": kwargs.pop("num_train", 256), "val": kwargs.pop("num_val", 64)}
+    sizes["test"] = kwargs.pop("num_test", sizes["val"])
+    splits = {}
+    for offset, (split, size) in enumerate(sizes.items()):
+        produced = generator(num_samples=size, seed=seed + offset, **kwargs)
+        if isinstance(produced, Mapping):
+            arrays = {k: np.asarray(produced[k]) for k in KEYS[task]}
+        elif isinstance(produced, tuple):
+            arrays = dict(zip(KEYS[task], (np.asarray(a) for a in produced)))
+        else:
+            arrays = {"x": np.asarray(produced)}
+        check_split(arrays, task, f"synthetic {task} data")
+        splits[split] = arrays
+    return splits
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """A random permutation per epoch drawn from ``seed + epoch``, so a resumed run sees the same order.
+
+    Lightning calls ``set_epoch`` before every epoch (as for ``DistributedSampler``, which replaces this
+    sampler under DDP and is seeded the same way).
+    """
+
+    def __init__(self, length: int, seed: int = 0):
+        self.length, self.seed, self.epoch = length, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.length, generator=generator).tolist())
+
+
+class SkeletonDataModule(L.LightningDataModule):
+    """Train/val/test loaders over in-memory or memory-mapped splits of one task.
+
+    Args:
+        task: ``recognition``, ``prediction`` or ``lifting`` (which arrays a sample holds).
+        train: Training split (dict of arrays) or ``None``.
+        val: Validation split or ``None``.
+        test: Test split (defaults to ``val``).
+        batch_size: Samples per batch and device.
+        num_workers: Loader worker processes (persistent when > 0).
+        seed: Seed of the training order (``seed + epoch`` each epoch, see :class:`EpochShuffleSampler`).
+    """
+
+    def __init__(
+        self,
+        task: str,
+        train: Split | None = None,
+        val: Split | None = None,
+        test: Split | None = None,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if task not in KEYS:
+            raise DataError(f"unknown task {task!r}; expected one of {tuple(KEYS)}")
+        self.task = task
+        self.splits = {"train": train, "val": val, "test": test if test is not None else val}
+        for name, split in self.splits.items():
+            if split is not None:
+                check_split(split, task, f"{name} split")
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.seed = seed
+
+    @classmethod
+    def from_config(cls, task: str, data: Any, seed: int = 0) -> SkeletonDataModule:
+        """Build from a :class:`skeletal.config.DataConfig` (synthetic or prepared arrays)."""
+        if data.source == "synthetic":
+            splits = synthetic_splits(task, seed=seed, **data.synthetic)
+        else:
+            splits = {
+                name: None if getattr(data, name) is None else load_split(getattr(data, name), task)
+                for name in ("train", "val", "test")
+            }
+        return cls(task, splits["train"], splits["val"], splits["test"], data.batch_size, data.num_workers, seed)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        arrays = self.splits[split]
+        if arrays is None:
+            raise DataError(f"no {split} split was given")
+        dataset = ArrayDataset(arrays, KEYS[self.task])
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            sampler=EpochShuffleSampler(len(dataset), self.seed) if shuffle else None,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

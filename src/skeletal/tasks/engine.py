@@ -1,0 +1,322 @@
+"""Train, evaluate and predict: the Python API behind ``skeletal train``, ``eval`` and ``predict``.
+
+A run folder holds ``config.yaml`` (the resolved config), ``metrics.csv`` (Lightning's CSV logger),
+``checkpoints/last.ckpt`` (Lightning's full training state, for ``--resume``; pickle-based, so it stays
+inside the run folder) and ``model.safetensors`` (the safe model file, :func:`skeletal.load`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+from skeletal.config import Config, load_config, save_config
+from skeletal.errors import ConfigError, DataError
+from skeletal.tasks.base import SkeletalTask
+from skeletal.tasks.data import SkeletonDataModule, load_split
+from skeletal.tasks.lifting import LiftingTask
+from skeletal.tasks.prediction import PredictionTask
+from skeletal.tasks.recognition import RecognitionTask
+
+TASK_CLASSES: dict[str, type[SkeletalTask]] = {
+    "recognition": RecognitionTask,
+    "prediction": PredictionTask,
+    "lifting": LiftingTask,
+}
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.yaml"
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced.
+
+    Attributes:
+        run_dir: The run folder.
+        model_file: The safetensors model file.
+        metrics: Final validation metrics (name to number).
+        epochs: Epochs completed.
+    """
+
+    run_dir: Path
+    model_file: Path
+    metrics: dict[str, float]
+    epochs: int
+
+
+class RandomStates(Callback):
+    """Keeps the torch, numpy and Python random states in Lightning's checkpoint and restores them on resume,
+    so that dropout and augmentation after a resume draw what an uninterrupted run would have drawn."""
+
+    def state_dict(self) -> dict[str, Any]:
+        states = _collect_rng_states()
+        # Lightning reads checkpoints with torch.load(weights_only=True): keep numpy's key as a tensor.
+        name, keys, *rest = states["numpy"]
+        states["numpy"] = (name, torch.from_numpy(keys.astype(np.int64)), *rest)
+        return states
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        name, keys, *rest = state_dict["numpy"]
+        self._pending = {**state_dict, "numpy": (name, keys.numpy().astype(np.uint32), *rest)}
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            _set_rng_states(pending)
+            self._pending = None
+
+
+def build_task(config: Config, model: torch.nn.Module | None = None) -> SkeletalTask:
+    """The Lightning module of ``config.task`` wrapping ``config.model`` (built from the registry)."""
+    task_class = TASK_CLASSES[config.task]
+    return task_class(
+        model_name=config.model.name,
+        model_kwargs=dict(config.model.kwargs),
+        optim=dataclasses.asdict(config.optim),
+        skeleton=config.data.skeleton or "",
+        config=config.to_dict(),
+        model=model,
+    )
+
+
+def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks: list | None = None) -> L.Trainer:
+    t = config.trainer
+    checkpoints = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="epoch{epoch}-step{step}",
+        auto_insert_metric_name=False,
+        save_last=True,
+        save_top_k=1 if t.checkpoint_every_n_steps is None else 0,
+        every_n_train_steps=t.checkpoint_every_n_steps,
+    )
+    callbacks: list[Any] = [checkpoints, RandomStates(), *(extra_callbacks or [])]
+    monitor = getattr(task, "monitor", None)
+    if config.task == "prediction" and task.optim.patience:
+        callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=task.optim.patience))
+    if t.progress_bar:
+        from lightning.pytorch.callbacks import RichProgressBar
+
+        callbacks.append(RichProgressBar(leave=True))
+    limits = {
+        key: getattr(t, key)
+        for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches")
+        if getattr(t, key) is not None
+    }
+    return L.Trainer(
+        default_root_dir=run_dir,
+        max_epochs=t.max_epochs,
+        max_steps=t.max_steps,
+        max_time={"seconds": t.max_time_s} if t.max_time_s else None,
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=t.precision,  # type: ignore[arg-type]
+        accumulate_grad_batches=t.accumulate_grad_batches,
+        gradient_clip_val=t.gradient_clip_val,
+        gradient_clip_algorithm="norm",
+        check_val_every_n_epoch=t.check_val_every_n_epoch,
+        log_every_n_steps=t.log_every_n_steps,
+        deterministic=t.deterministic,
+        enable_progress_bar=t.progress_bar,
+        enable_model_summary=False,
+        logger=L.pytorch.loggers.CSVLogger(run_dir, name="logs"),
+        callbacks=callbacks,
+        **limits,
+    )
+
+
+def train(
+    config: Config,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    datamodule: L.LightningDataModule | None = None,
+    model: torch.nn.Module | None = None,
+) -> TrainResult:
+    """Train ``config``; write the run folder; export the final weights as ``model.safetensors``.
+
+    Args:
+        config: The run (see :mod:`skeletal.config`).
+        run_dir: Run folder (default ``config.output / config.name``).
+        resume: Continue from ``run_dir/checkpoints/last.ckpt`` (optimiser, schedule, epoch and step restored).
+        datamodule: Data to use instead of the one ``config.data`` describes.
+        model: An already-built model instead of the registry's.
+
+    Returns:
+        The run folder, model file and final validation metrics.
+    """
+    run_dir = Path(run_dir if run_dir is not None else Path(config.output) / config.name)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resume and not last.is_file():
+        raise FileNotFoundError(f"cannot resume: {last} does not exist")
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    task = build_task(config, model)
+    data = datamodule or SkeletonDataModule.from_config(config.task, config.data, seed=config.seed)
+    save_config(config, run_dir / CONFIG_FILE)
+    trainer = _trainer(config, run_dir, task)
+    if resume and trainer.is_global_zero:
+        # Each (re)start logs to a new logs/version_k; remember where it resumed so read_metrics can drop rows
+        # an interrupted part logged after its last checkpoint.
+        step = int(torch.load(last, map_location="cpu", weights_only=True)["global_step"])
+        log_dir = Path(trainer.logger.log_dir)  # type: ignore[union-attr]
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=r".*deterministic.*")
+        trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
+    model_file = run_dir / MODEL_FILE
+    if trainer.is_global_zero:
+        task.export(model_file, metrics)
+    return TrainResult(run_dir, model_file, metrics, trainer.current_epoch)
+
+
+def train_file(
+    path: str | Path | None, overrides: list[str] | tuple[str, ...] = (), resume: str | Path | None = None
+) -> TrainResult:
+    """``skeletal train``: load a YAML config (or the run folder's saved one when resuming) and train it."""
+    if resume is not None:
+        run_dir = Path(resume)
+        saved = run_dir / CONFIG_FILE
+        if not saved.is_file():
+            raise FileNotFoundError(f"cannot resume: {run_dir} has no {CONFIG_FILE}; is it a run folder?")
+        config = load_config(path or saved, overrides)
+        return train(config, run_dir=run_dir, resume=True)
+    if path is None:
+        raise ConfigError("a config file is required (or --resume RUN_DIR)")
+    return train(load_config(path, overrides))
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, str]]:
+    """Every logged row of a run, across resumes, in order, without rows of work that a resume redid.
+
+    Each part (``logs/version_k/metrics.csv``) after the first starts at the global step its checkpoint
+    recorded; rows of earlier parts at or after that step were logged after the last checkpoint and are
+    dropped, so no row is lost or duplicated.
+    """
+    import csv
+
+    parts = sorted((Path(run_dir) / "logs").glob("version_*"), key=lambda p: int(p.name.split("_")[-1]))
+    rows: list[dict[str, str]] = []
+    for part in parts:
+        marker = part / "resumed_at_step.txt"
+        if marker.is_file():
+            resumed_at = int(marker.read_text().strip())
+            rows = [row for row in rows if int(row["step"]) < resumed_at]
+        if (part / "metrics.csv").is_file():
+            with open(part / "metrics.csv", newline="") as stream:
+                rows.extend(csv.DictReader(stream))
+    return rows
+
+
+def _task_from_file(path: str | Path, allow_pickle: bool = False) -> tuple[SkeletalTask, dict[str, Any]]:
+    from skeletal import checkpoint
+
+    model = checkpoint.load(path, allow_pickle=allow_pickle)
+    info = getattr(model, "skeletal_info", None)
+    if info is None:
+        raise DataError("a pickled file carries no skeletal metadata; evaluate its model.safetensors instead", path)
+    config = info.config or {}
+    optim = config.get("optim", {})
+    task_class = TASK_CLASSES[info.task]
+    task = task_class(
+        model_name=info.model_name,
+        model_kwargs=info.model_kwargs,
+        optim=optim,
+        skeleton=info.skeleton,
+        config=config,
+        model=model,
+    )
+    return task, config
+
+
+def evaluate(
+    model_file: str | Path, data: str | Path | None = None, batch_size: int = 64, progress_bar: bool = True
+) -> dict[str, float]:
+    """Test metrics of a model file on a prepared split (default: the test split its config describes).
+
+    Returns:
+        ``{"test/top1": ..., ...}``: top-1/top-5 accuracy (recognition), joint-angle and joint errors
+        (prediction), MPJPE and P-MPJPE in mm (lifting).
+    """
+    task, config = _task_from_file(model_file)
+    if data is not None:
+        split = load_split(data, task.task_name)
+        datamodule = SkeletonDataModule(task.task_name, test=split, batch_size=batch_size)
+    else:
+        from skeletal.config import from_dict
+
+        stored = from_dict(config)
+        stored.data.batch_size = batch_size
+        datamodule = SkeletonDataModule.from_config(task.task_name, stored.data, seed=stored.seed)
+    trainer = L.Trainer(
+        accelerator="cpu" if not torch.cuda.is_available() else "auto",
+        devices=1,
+        logger=False,
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+        results = trainer.test(task, datamodule=datamodule, verbose=False)
+    return {k: float(v) for k, v in results[0].items()}
+
+
+def predict(model_file: str | Path, input_path: str | Path, output_path: str | Path, batch_size: int = 64) -> Path:
+    """Run a model file on an input file and write an ``.npz``.
+
+    The input is a ``.npy`` array or an ``.npz`` holding ``x``: recognition ``(N, M, T, V, C)`` gives
+    ``probabilities (N, classes)`` and ``labels (N,)``; prediction ``(N, T, V, F)`` gives ``future
+    (N, horizon, V, F)`` from the first ``T - horizon`` frames (``seed_frames``); lifting ``(N, T, V, 2)``
+    gives ``poses_3d (N, T', V, 3)``. A single sample without the batch axis is accepted.
+    """
+    from skeletal.tasks.data import DIMS
+
+    task, _ = _task_from_file(model_file)
+    input_path = Path(input_path)
+    if not input_path.is_file():
+        raise FileNotFoundError(f"input file {input_path} does not exist")
+    try:
+        loaded = np.load(input_path, allow_pickle=False)
+        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
+    except (ValueError, OSError, KeyError) as error:
+        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", input_path) from None
+    dims = DIMS[task.task_name][0]
+    if x.ndim == dims - 1:
+        x = x[None]
+    if x.ndim != dims:
+        raise DataError(f"expected a {dims}-dimensional {task.task_name} input, got shape {x.shape}", input_path)
+    tensor = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(tensor), batch_size):
+            outputs.append(task.predict_step((tensor[start : start + batch_size],), 0))
+    result = torch.cat(outputs).numpy()
+    arrays: dict[str, np.ndarray]
+    if task.task_name == "recognition":
+        arrays = {"probabilities": result, "labels": result.argmax(axis=-1)}
+    elif task.task_name == "prediction":
+        arrays = {"future": result}
+    else:
+        arrays = {"poses_3d": result}
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(output_path, **arrays)
+    return output_path
+
+
+def steps_per_epoch(num_samples: int, batch_size: int, devices: int = 1) -> int:
+    """Optimiser steps in one epoch (for schedule planning)."""
+    return math.ceil(num_samples / (batch_size * devices))

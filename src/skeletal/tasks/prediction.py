@@ -1,0 +1,152 @@
+"""Motion prediction: next-step loss over the whole window, Adam with the Transformer schedule, early stopping
+on the joint-angle error (ST-Transformer, Aksan et al., supplementary Sec. "Training details")."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, ClassVar
+
+import roma
+import torch
+from torch import nn
+
+from skeletal.errors import ConfigError
+from skeletal.tasks.base import SkeletalTask
+
+REPRESENTATIONS = {"matrix": 9, "axis_angle": 3, "quaternion": 4, "rotation_6d": 6, "positions": 3}
+
+
+def next_step_loss(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-joint L2 loss of next-step prediction: frame ``t`` of ``output`` predicts frame ``t + 1`` of ``x``.
+
+    The Euclidean norm of each joint's error on the representation, summed over joints and averaged over
+    batch and frames (every frame of the window is a training target: the input shifted by one step).
+
+    Shape:
+        output, x: ``(N, T, V, F)``; returns a scalar.
+    """
+    diff = output[:, :-1] - x[:, 1:]
+    return diff.norm(dim=-1).sum(dim=-1).mean()
+
+
+def transformer_schedule(step: int, d_model: int, warmup: int) -> float:
+    """``D^-0.5 * min(step^-0.5, step * warmup^-1.5)`` (Vaswani et al. Eq. 3; ST-Transformer supp.), step >= 1."""
+    step = max(step, 1)
+    return d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+
+
+def _scheduler_factor(index: int, d_model: int, warmup: int) -> float:
+    # LambdaLR counts optimiser steps from 0; the schedule's step count starts at 1.
+    return transformer_schedule(index + 1, d_model, warmup)
+
+
+def rollout(model: nn.Module, seed: torch.Tensor, steps: int, context: int | None = None) -> torch.Tensor:
+    """Autoregressive prediction: feed the last ``context`` frames, append the prediction of the next one.
+
+    Shape:
+        seed: ``(N, T_seed, V, F)``; returns ``(N, steps, V, F)``.
+    """
+    context = context or seed.shape[1]
+    frames = seed
+    predicted = []
+    for _ in range(steps):
+        step = model(frames[:, -context:])[:, -1:]
+        predicted.append(step)
+        frames = torch.cat([frames, step], dim=1)
+    return torch.cat(predicted, dim=1)
+
+
+def joint_angle(prediction: torch.Tensor, target: torch.Tensor, representation: str) -> float:
+    """Joint-angle error (radians): geodesic angle between predicted and true joint rotations, averaged over
+    joints, frames and samples (:func:`skeletal.metrics.motion.joint_angle_error`, reference ``angle_diff``).
+
+    Predicted rotations are converted to matrices and projected onto SO(3) first. The rotations compared are
+    those of the representation (local); the full AMASS protocol, on global rotations after forward
+    kinematics, belongs to the evaluation scripts. For ``positions`` the mean Euclidean joint error is given.
+
+    Shape:
+        prediction, target: ``(N, T, V, F)``.
+    """
+    from skeletal.geometry.rotations import convert_rotations
+    from skeletal.metrics.motion import joint_angle_error
+
+    if representation == "positions":
+        return float((prediction - target).norm(dim=-1).mean())
+    if representation not in REPRESENTATIONS:
+        raise ConfigError(f"optim.representation: expected one of {tuple(REPRESENTATIONS)}, got {representation!r}")
+    pred = roma.special_procrustes(convert_rotations(prediction.double(), representation, "matrix"))
+    true = convert_rotations(target.double(), representation, "matrix")
+    return float(joint_angle_error(pred, true, per_frame=False))
+
+
+class PredictionTask(SkeletalTask):
+    """Autoregressive motion prediction training as in the ST-Transformer (Aksan et al., supp. material).
+
+    Loss: :func:`next_step_loss` over the whole window (seed and target). Optimiser: Adam (default
+    betas) with the learning rate ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, D the joint embedding
+    size (``optim.d_model``, else the model's ``d_model`` keyword), warmup 10000 steps; gradients clipped at
+    global norm 1.0 (``trainer.gradient_clip_val``). Validation: ``val/joint_angle``, the joint-angle error
+    (radians, averaged over joints and the ``horizon`` predicted frames) of an autoregressive rollout
+    from the first ``seed_frames`` frames; early stopping watches it.
+
+    Shape:
+        batch: ``x (N, T, V, F)``; the model maps ``(N, T, V, F)`` to the next-step ``(N, T, V, F)``.
+    """
+
+    task_name: ClassVar[str] = "prediction"
+    DEFAULTS: ClassVar[dict[str, Any]] = {"lr": 1.0, "patience": 20, "horizon": 24}
+    monitor: ClassVar[str] = "val/joint_angle"
+
+    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        horizon = min(int(self.optim.horizon or 1), x.shape[1] - 1)
+        seed_frames = self.optim.seed_frames or x.shape[1] - horizon
+        if seed_frames + horizon > x.shape[1]:
+            raise ConfigError(
+                f"optim.seed_frames + optim.horizon = {seed_frames + horizon} exceeds the {x.shape[1]} frames of the "
+                "validation windows"
+            )
+        return x[:, :seed_frames], x[:, seed_frames : seed_frames + horizon]
+
+    def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = next_step_loss(self.model(batch[0]), batch[0])
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
+        return loss
+
+    def _evaluate(self, batch: tuple[torch.Tensor], stage: str) -> None:
+        x = batch[0]
+        self.log(f"{stage}/loss", next_step_loss(self.model(x), x), on_epoch=True, sync_dist=True)
+        seed, target = self._split(x)
+        predicted = rollout(self.model, seed, target.shape[1], context=seed.shape[1])
+        angle = joint_angle(predicted, target, self.optim.representation)
+        self.log(f"{stage}/joint_angle", angle, prog_bar=True, on_epoch=True, sync_dist=True)
+        error = (predicted - target).norm(dim=-1).mean()
+        self.log(f"{stage}/joint_error", error, on_epoch=True, sync_dist=True)
+
+    def validation_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        seed, target = self._split(batch[0])
+        return rollout(self.model, seed, target.shape[1], context=seed.shape[1])
+
+    def _d_model(self) -> int:
+        if self.optim.d_model:
+            return int(self.optim.d_model)
+        kwargs = self.hparams.get("model_kwargs") or {}
+        for key in ("d_model", "embed_dim", "dim"):
+            if key in kwargs:
+                return int(kwargs[key])
+        found = getattr(self.model, "d_model", None)
+        if found is None:
+            raise ConfigError("optim.d_model: the Transformer schedule needs the joint embedding size D")
+        return int(found)
+
+    def configure_optimizers(self) -> Any:
+        d_model, warmup = self._d_model(), int(self.optim.warmup)
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.optim.lr)
+        factor = partial(_scheduler_factor, d_model=d_model, warmup=warmup)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
