@@ -8,4 +8,6 @@ from skeletal import errors, geometry, metrics, models, skeletons
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "errors", "geometry", "metrics", "models", "skeletons"]
+from skeletal.checkpoint import load  # noqa: E402  (safe model files: skeletal.load(path) -> nn.Module)
+
+__all__ = ["__version__", "errors", "load", "geometry", "metrics", "models", "skeletons"]
