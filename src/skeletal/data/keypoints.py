@@ -1,0 +1,209 @@
+"""2D keypoint sequences -> :class:`~skeletal.data.types.Keypoints`, dispatching on the file format.
+
+Formats:
+
+- Kinetics-skeleton style JSON (``{"label", "label_index", "data": [{"frame_index", "skeleton": [{"pose",
+  "score"}]}]}``); ``pose`` flat ``[x0, y0, x1, y1, ...]`` or nested ``[[x, y], ...]``, ``score`` flat or nested
+  ``[[s], ...]``. Frames are placed by ``frame_index - min(frame_index)`` (gaps become missing frames); tracks
+  are the skeleton *index* within each frame (``skeleton[m]`` -> track ``m``): the format has no identities.
+- OpenPose per-frame JSON: a directory of ``*_keypoints.json`` (sorted by name) with
+  ``people[].pose_keypoints_2d`` flat ``x, y, c``; 18 joints (COCO-18, layout ``openpose18``) or 25 (BODY_25;
+  layout ``openpose25`` when registered, else mapped to ``openpose18`` by dropping MidHip and the 6 foot
+  points, recorded in ``meta["converted_from"]``). Tracks: person index per frame.
+- ``.npy`` / ``.npz``: ``(T, V, 2|3)`` or ``(M, T, V, 2|3)``, the 3rd channel a confidence; an ``.npz`` must
+  hold one array or a ``keypoints`` array. Loaded without pickle.
+
+Missing joints (score 0 or a non-finite coordinate; ``(0, 0)`` / ``(-1, -1)`` with score 0 included) become
+NaN points with score 0; without a confidence channel, scores are 1 where the point is finite.
+The layout comes from ``layout`` or the joint count (17 -> ``coco17``, 18 -> ``openpose18``).
+"""
+
+from __future__ import annotations
+
+import json
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skeletal import skeletons
+from skeletal.data.types import Keypoints
+from skeletal.errors import ConfigError, DataError
+from skeletal.skeletons import Skeleton
+
+LAYOUT_BY_COUNT = {17: "coco17", 18: "openpose18", 25: "openpose25"}
+BODY25_TO_COCO18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+
+
+def _layout(layout: str | Skeleton | None, count: int, path: Path) -> Skeleton:
+    if layout is None:
+        if count not in LAYOUT_BY_COUNT:
+            raise DataError(f"no layout has {count} 2D joints; pass layout=", path)
+        layout = LAYOUT_BY_COUNT[count]
+    try:
+        skeleton = skeletons.get(layout)
+    except ConfigError as error:
+        raise DataError(str(error), path) from None
+    if skeleton.num_joints != count:
+        raise DataError(f"layout {skeleton.name!r} has {skeleton.num_joints} joints, the file {count}", path)
+    return skeleton
+
+
+def _finish(points: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    missing = (scores <= 0) | ~np.isfinite(points).all(-1) | ~np.isfinite(scores)
+    points = np.where(missing[..., None], np.nan, points).astype(np.float32)
+    scores = np.where(missing, 0.0, scores).astype(np.float32)
+    return points, scores
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("file not found", path) from None
+    except (UnicodeDecodeError, OSError) as error:
+        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
+    except json.JSONDecodeError as error:
+        raise DataError(f"invalid JSON: {error.msg}", path, f"line {error.lineno}") from None
+
+
+def _vector(value: Any, size: int, path: Path, where: str, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: expected numbers", path, where) from None
+    if array.size != size:
+        raise DataError(f"{what}: expected {size} values, found {array.size}", path, where)
+    return array
+
+
+def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """Read a Kinetics-skeleton style JSON (see the module docstring) into pixel or normalised keypoints."""
+    path = Path(path)
+    content = _load_json(path)
+    frames = content.get("data") if isinstance(content, dict) else None
+    if not isinstance(frames, list) or not frames:
+        raise DataError("expected a non-empty 'data' list of frames", path)
+    first_pose = next((s.get("pose") for f in frames for s in f.get("skeleton", [])), None)
+    if first_pose is None:
+        raise DataError("no skeleton in any frame", path)
+    count = len(first_pose) if first_pose and isinstance(first_pose[0], list) else len(first_pose) // 2
+    skeleton = _layout(layout, count, path)
+    indices = []
+    for n, frame in enumerate(frames):
+        if not isinstance(frame, dict) or not isinstance(frame.get("frame_index"), int):
+            raise DataError("expected an integer 'frame_index'", path, f"data[{n}]")
+        indices.append(frame["frame_index"])
+    start = min(indices)
+    num_frames = max(indices) - start + 1
+    tracks = max(len(f.get("skeleton", [])) for f in frames)
+    points = np.full((tracks, num_frames, count, 2), np.nan)
+    scores = np.zeros((tracks, num_frames, count))
+    for n, frame in enumerate(frames):
+        for m, person in enumerate(frame.get("skeleton", [])):
+            where = f"data[{n}] (frame_index {indices[n]}), skeleton {m}"
+            pose = _vector(person.get("pose"), 2 * count, path, where, "pose")
+            points[m, indices[n] - start] = pose.reshape(count, 2)
+            scores[m, indices[n] - start] = _vector(person.get("score"), count, path, where, "score")
+    points, scores = _finish(points, scores)
+    meta = {k: v for k, v in content.items() if k != "data"}
+    return Keypoints(skeleton, points, scores, source=str(path), meta={**meta, "first_frame_index": start})
+
+
+def read_openpose_dir(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """Read a directory of OpenPose ``*_keypoints.json`` files (one per frame, sorted by name)."""
+    path = Path(path)
+    files = sorted(path.glob("*_keypoints.json"))
+    if not files:
+        raise DataError("no *_keypoints.json file in the directory", path)
+    frames = []
+    for file in files:
+        content = _load_json(file)
+        people = content.get("people") if isinstance(content, dict) else None
+        if not isinstance(people, list):
+            raise DataError("expected a 'people' list", file)
+        poses = []
+        for m, person in enumerate(people):
+            flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
+            if not isinstance(flat, list) or len(flat) % 3 or not flat:
+                size = len(flat) if isinstance(flat, list) else "no"
+                raise DataError(f"pose_keypoints_2d: expected 3 x joints values, found {size}", file, f"person {m}")
+            poses.append(_vector(flat, len(flat), file, f"person {m}", "pose_keypoints_2d").reshape(-1, 3))
+        frames.append(poses)
+    counts = {p.shape[0] for poses in frames for p in poses}
+    if len(counts) > 1:
+        raise DataError(f"frames disagree on the joint count: {sorted(counts)}", path)
+    count = counts.pop() if counts else (18 if layout is None else skeletons.get(layout).num_joints)
+    meta: dict[str, Any] = {"files": [f.name for f in files]}
+    if count == 25 and layout is None and "openpose25" not in skeletons.names():
+        frames = [[p[list(BODY25_TO_COCO18)] for p in poses] for poses in frames]
+        count, meta["converted_from"] = 18, "BODY_25"
+    skeleton = _layout(layout, count, path)
+    tracks = max(1, max(len(p) for p in frames))
+    values = np.zeros((tracks, len(frames), count, 3))
+    values[..., :2] = np.nan
+    for t, poses in enumerate(frames):
+        for m, pose in enumerate(poses):
+            values[m, t] = pose
+    points, scores = _finish(values[..., :2], values[..., 2])
+    return Keypoints(skeleton, points, scores, source=str(path), meta=meta)
+
+
+def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """Read ``.npy``/``.npz`` keypoints ``(T, V, 2|3)`` or ``(M, T, V, 2|3)``."""
+    path = Path(path)
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError("file not found", path) from None
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(f"not a readable numpy file (truncated or pickled?): {error}", path) from None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            keys = list(loaded.keys())
+            key = "keypoints" if "keypoints" in keys else (keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise DataError(f"expected one array or a 'keypoints' array, found keys {keys}", path)
+            array = loaded[key]
+    else:
+        array = loaded
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] not in (2, 3) or array.shape[1] == 0:
+        raise DataError(f"expected (T, V, 2|3) or (M, T, V, 2|3), got shape {array.shape}", path)
+    if not np.issubdtype(array.dtype, np.number):
+        raise DataError(f"expected a numeric array, got dtype {array.dtype}", path)
+    skeleton = _layout(layout, array.shape[2], path)
+    array = array.astype(np.float64)
+    points = array[..., :2]
+    scores = array[..., 2] if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(np.float64)
+    points, scores = _finish(points, scores)
+    return Keypoints(skeleton, points, scores, source=str(path))
+
+
+def read_keypoints(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """Read 2D keypoints from any supported format (see the module docstring).
+
+    Args:
+        path: A ``.json`` (Kinetics style), a directory of OpenPose ``*_keypoints.json``, a ``.npy``/``.npz``.
+        layout: Layout name or :class:`Skeleton`; by default from the joint count.
+
+    Returns:
+        :class:`Keypoints` with ``points (M, T, V, 2)`` (NaN where missing) and ``scores (M, T, V)``.
+
+    Raises:
+        DataError: Missing, empty, truncated or malformed file, a wrong joint count, non-numbers.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return read_openpose_dir(path, layout)
+    if not path.exists():
+        raise DataError("file not found (expected .json, .npy, .npz or an OpenPose directory)", path)
+    if path.stat().st_size == 0:
+        raise DataError("empty file", path)
+    if path.suffix.lower() == ".json":
+        return read_kinetics_style_json(path, layout)
+    if path.suffix.lower() in (".npy", ".npz"):
+        return read_keypoint_array(path, layout)
+    raise DataError(f"unknown keypoint format {path.suffix!r} (expected .json, .npy, .npz or a directory)", path)
