@@ -84,9 +84,9 @@ def _features(x: np.ndarray) -> np.ndarray:
 
 
 def test_actions_are_distinguishable_by_a_nearest_centroid_classifier() -> None:
-    x, labels = synthetic.recognition_arrays(480, 48, num_people=1, seed=11)
+    x, labels = synthetic.recognition_arrays(320, 32, num_people=1, seed=11)
     features = _features(x[:, 0])
-    train, test = slice(0, 320), slice(320, None)
+    train, test = slice(0, 200), slice(200, None)
     mean, std = features[train].mean(0), features[train].std(0) + 1e-6
     normed = (features - mean) / std
     centroids = np.stack([normed[train][labels[train] == k].mean(0) for k in range(len(synthetic.ACTIONS))])
