@@ -9,13 +9,14 @@ matrices ``W_0`` and ``W_1``::
     A_c = softmax_j(M_c restricted to A > 0)          (V, V) per channel
     y[i, c] = A_c[i, i] (x_i W_0)[c] + sum_{j != i} A_c[i, j] (x_j W_1)[c]
 
-Implemented with one einsum over all channels (no loop over channels).
+Implemented as one batched matmul over all channels (no loop over channels).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from einops import rearrange
 from torch import nn
 
 from skeletal.errors import ShapeError
@@ -84,7 +85,10 @@ class SemanticChannelGraphConv(nn.Module):
         self_weight = adjacency.diagonal(dim1=1, dim2=2).transpose(0, 1)  # (V, C_out)
         neighbours = adjacency * (1.0 - self.identity)  # (C_out, V, V), diagonal removed
         own = torch.matmul(x, self.weight[0]) * self_weight
-        other = torch.einsum("cij,...jc->...ic", neighbours, torch.matmul(x, self.weight[1]))
+        # Batched over channels: (C, V, V) @ (C, V, M), M the flattened leading axes (one matmul, no loop).
+        lead = x.shape[:-2]
+        other = rearrange(torch.matmul(x, self.weight[1]), "... v c -> c v (...)").contiguous()
+        other = rearrange(torch.matmul(neighbours, other), "c v m -> m v c").reshape(*lead, self.num_joints, -1)
         output = own + other
         if self.bias is not None:
             output = output + self.bias

@@ -42,6 +42,10 @@ CONFIGURATIONS: dict[int, tuple[tuple[int, ...], int]] = {
 # Parameter counts of the official implementation with 17 joints (task issue; paper: 6.92 M at RF 27).
 OFFICIAL_PARAMETERS: dict[int, int] = {27: 6_915_984, 81: 7_054_612, 243: 7_091_736}
 
+# Distal joints of the kinematic kernel where the official ``LocalGraph`` list differs from the tree's leaves:
+# on HumanEva-I it leaves out the head (14), a leaf, so its row keeps first-order links.
+OFFICIAL_DISTAL_JOINTS: dict[str, tuple[int, ...]] = {"humaneva15": (4, 7, 10, 13)}
+
 
 class GASTNet(TemporalLifter):
     """GAST-Net (Liu et al. 2020, section III): temporal convolutions interleaved with graph attention blocks.
@@ -57,6 +61,8 @@ class GASTNet(TemporalLifter):
         causal: Causal residuals/padding (real-time use, section V).
         strided: Start in single-frame (training) mode; see :class:`TemporalLifter`.
         in_features: Input coordinates per joint (2).
+        distal_joints: Rows of the kinematic kernel with second-order links; by default the official list for
+            the layout (:data:`OFFICIAL_DISTAL_JOINTS`), else the leaves of the tree.
 
     Shape:
         - Input: ``(N, T, V, 2)``.
@@ -77,13 +83,16 @@ class GASTNet(TemporalLifter):
         causal: bool = False,
         strided: bool = False,
         in_features: int = 2,
+        distal_joints: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__(causal=causal, strided=strided)
         self.skeleton = get(skeleton)
         self.filter_widths = check_filter_widths(filter_widths)
         self.in_features = in_features
+        if distal_joints is None:
+            distal_joints = OFFICIAL_DISTAL_JOINTS.get(self.skeleton.name)
         symmetric = symmetric_adjacency(self.skeleton)
-        kinematic = kinematic_adjacency(self.skeleton)
+        kinematic = kinematic_adjacency(self.skeleton, distal=distal_joints)
         self.input_norm = ChannelsLastBatchNorm(in_features)
         stages = []
         for index, (width, dilation) in enumerate(zip(self.filter_widths, dilations(self.filter_widths))):
