@@ -1,0 +1,140 @@
+"""Scaled dot-product attention with softmax or sum normalisation, and the layer normalisations of the
+ST-Transformer (Aksan et al., 2021, eq. 1).
+
+Legend of axis names used in the einops patterns of the attention blocks: ``n`` batch, ``t``/``s`` query/key
+frames, ``v``/``w`` query/key joints, ``h`` heads, ``c`` channels per head, ``d`` model channels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from skeletal.errors import ConfigError
+
+AttentionNormalization = Literal["softmax", "sum"]
+LayerNormalization = Literal["feature", "sequence"]
+ATTENTION_NORMALIZATIONS: tuple[str, ...] = ("softmax", "sum")
+LAYER_NORMALIZATIONS: tuple[str, ...] = ("feature", "sequence")
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    """Raise :class:`ConfigError` naming the allowed values when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise ConfigError(f"{what} must be one of {choices}, got {value!r}")
+
+
+def attention_weights(
+    scores: torch.Tensor, mask: torch.Tensor | None, normalization: AttentionNormalization
+) -> torch.Tensor:
+    """Turn scaled scores ``QK^T / sqrt(c)`` into attention weights ``A`` whose rows sum to 1 (eq. 1, ``tau``).
+
+    Args:
+        scores: ``(..., queries, keys)``.
+        mask: Boolean ``(queries, keys)`` (broadcast), True where a key may be attended; None for no mask.
+        normalization: ``"softmax"`` (``sigma`` in eq. 1) or ``"sum"`` (the paper's "w/o sigma" variant).
+            For ``"sum"`` the scores are made non-negative with ``elu(s) + 1`` (positive, smooth and equal to
+            ``s + 1`` for ``s > 0``; the kernel of linear attention, Katharopoulos et al. 2020), masked keys
+            get exactly 0, and each row is divided by its sum. The paper only says "normalise by the sum of
+            all attention scores similar to [38]"; [38] makes its scores non-negative with ReLU features,
+            which can zero whole rows and stops their gradient, so ``elu + 1`` is used instead.
+
+    Returns:
+        Weights of the shape of ``scores``; masked entries are 0.
+    """
+    if normalization == "softmax":
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return torch.softmax(scores, dim=-1)
+    if normalization == "sum":
+        positive = F.elu(scores) + 1.0
+        if mask is not None:
+            positive = positive.masked_fill(~mask, 0.0)
+        return positive / positive.sum(dim=-1, keepdim=True)
+    raise ConfigError(f"attention normalization must be one of {ATTENTION_NORMALIZATIONS}, got {normalization!r}")
+
+
+def scaled_dot_product(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    mask: torch.Tensor | None,
+    normalization: AttentionNormalization = "softmax",
+    need_weights: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``Attn(Q, K, V, M) = tau(QK^T / sqrt(c) + M) V`` (eq. 1) over the last two axes.
+
+    The scale is ``1 / sqrt(c)`` with ``c = D / H`` the size of one head, as in the official code and in
+    Vaswani et al. (eq. 1 of the ST-Transformer paper writes ``sqrt(D)``). With softmax and no weights
+    requested, PyTorch's fused ``scaled_dot_product_attention`` computes the same thing faster.
+
+    Args:
+        query: ``(..., L, c)``.
+        key: ``(..., S, c)``.
+        value: ``(..., S, c)``.
+        mask: Boolean ``(L, S)``, True where attention is allowed, or None.
+        normalization: ``"softmax"`` or ``"sum"`` (see :func:`attention_weights`).
+        need_weights: Also return the ``(..., L, S)`` weights.
+
+    Returns:
+        ``(output (..., L, c), weights or None)``.
+    """
+    if normalization == "softmax" and not need_weights:
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), None
+    scores = torch.matmul(query, key.transpose(-1, -2)) / math.sqrt(query.shape[-1])
+    weights = attention_weights(scores, mask, normalization)
+    return torch.matmul(weights, value), weights
+
+
+def causal_mask(length: int, device: torch.device | None = None) -> torch.Tensor:
+    """Boolean ``(T, T)`` lower-triangular mask: frame ``t`` may attend to frames ``0 .. t``."""
+    return torch.ones(length, length, dtype=torch.bool, device=device).tril()
+
+
+class SequenceLayerNorm(nn.Module):
+    """Layer normalisation of the official ST-Transformer: statistics over all axes but the batch.
+
+    ``tf.contrib.layers.layer_norm`` with its defaults (``begin_norm_axis=1``) normalises each sample over
+    time, joints and features together, with a gain and bias per feature. Future frames then change the
+    statistics used for past frames, so the model is NOT causal in this mode (kept to reproduce the paper).
+
+    Args:
+        dim: Feature size ``D`` (size of the gain and bias).
+        eps: Added to the variance.
+
+    Shape:
+        - Input: ``(N, ..., D)``.
+        - Output: same shape.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        axes = tuple(range(1, x.dim()))
+        variance, mean = torch.var_mean(x, dim=axes, keepdim=True, unbiased=False)
+        return (x - mean) * torch.rsqrt(variance + self.eps) * self.weight + self.bias
+
+
+def layer_norm(dim: int, normalization: LayerNormalization) -> nn.Module:
+    """The normalisation of one residual branch.
+
+    Args:
+        dim: Feature size ``D``.
+        normalization: ``"feature"`` (``nn.LayerNorm`` over the last axis: each joint of each frame on its own,
+            strictly causal, the default) or ``"sequence"`` (:class:`SequenceLayerNorm`, the official code's).
+
+    Returns:
+        The module; both have ``2 D`` parameters, so parameter counts do not depend on the choice.
+    """
+    check_choice(normalization, LAYER_NORMALIZATIONS, "layer normalization")
+    if normalization == "feature":
+        return nn.LayerNorm(dim, eps=1e-6)
+    return SequenceLayerNorm(dim)

@@ -1,0 +1,105 @@
+"""Building blocks of the ST-Transformer: per-joint linear layers, positional encoding, attention normalisation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+import torch
+from torch import nn
+
+from skeletal.nn.joint_attention import SequenceLayerNorm, attention_weights, causal_mask, scaled_dot_product
+from skeletal.nn.per_joint import PerJointFeedForward, PerJointLinear
+from skeletal.nn.positional import SinusoidalPositionalEncoding, sinusoidal_encoding
+from skeletal.nn.spatiotemporal_attention import SpatialAttention, TemporalAttention
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny models run on one thread: on the shared 2-core machine, two OpenMP threads make each small op
+    ~30x slower (spin-waiting), which dominates step-by-step generation."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_per_joint_linear_equals_loop_of_linears() -> None:
+    linears = [nn.Linear(7, 4) for _ in range(5)]
+    layer = PerJointLinear.from_linears(linears)
+    x = torch.randn(3, 6, 5, 7)
+    expected = torch.stack([linears[v](x[:, :, v]) for v in range(5)], dim=2)
+    torch.testing.assert_close(layer(x), expected)
+    assert sum(p.numel() for p in layer.parameters()) == 5 * (7 * 4 + 4)
+
+
+def test_per_joint_linear_joints_are_independent() -> None:
+    layer = PerJointLinear(4, 3, 2)
+    x = torch.randn(2, 4, 3)
+    changed = x.clone()
+    changed[:, 1] += 1.0
+    diff = (layer(x) - layer(changed)).abs().amax(dim=(0, 2))
+    assert diff[1] > 0 and torch.all(diff[[0, 2, 3]] == 0)
+
+
+def test_per_joint_feedforward_matches_formula() -> None:
+    ffn = PerJointFeedForward(3, 4, 8)
+    x = torch.randn(2, 3, 4)
+    v = 2
+    expected = torch.relu(x[:, v] @ ffn.expand.weight[v] + ffn.expand.bias[v]) @ ffn.contract.weight[v]
+    torch.testing.assert_close(ffn(x)[:, v], expected + ffn.contract.bias[v])
+
+
+def test_sinusoidal_golden_values() -> None:
+    table = sinusoidal_encoding(3, 4)
+    # PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(t / 10000^(2i/D)), D = 4
+    expected_row_2 = [math.sin(2), math.cos(2), math.sin(2 / 100), math.cos(2 / 100)]
+    torch.testing.assert_close(table[2], torch.tensor(expected_row_2))
+    torch.testing.assert_close(table[0], torch.tensor([0.0, 1.0, 0.0, 1.0]))
+
+
+def test_positional_encoding_broadcast_and_growth() -> None:
+    encoding = SinusoidalPositionalEncoding(6, max_length=4)
+    x = torch.zeros(2, 10, 3, 6)
+    y = encoding(x)
+    torch.testing.assert_close(y[1, :, 2], sinusoidal_encoding(10, 6))
+    torch.testing.assert_close(y[0, :, 0], y[1, :, 1])
+
+
+def test_sum_normalised_rows_sum_to_one() -> None:
+    scores = torch.randn(2, 3, 6, 6) * 3
+    weights = attention_weights(scores, causal_mask(6), "sum")
+    assert torch.all(weights >= 0)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 3, 6))
+    assert torch.all(weights.triu(diagonal=1) == 0)
+    # golden: with a single allowed key the weight is 1; for scores (0, 1): (elu(0)+1, elu(1)+1) = (1, 2) -> 1/3, 2/3
+    two = attention_weights(torch.tensor([[0.0, 1.0]]), None, "sum")
+    torch.testing.assert_close(two, torch.tensor([[1 / 3, 2 / 3]]))
+
+
+def test_fused_and_explicit_softmax_attention_agree() -> None:
+    q, k, v = torch.randn(3, 2, 5, 4).unbind(0)
+    fused, none = scaled_dot_product(q, k, v, causal_mask(5), "softmax", need_weights=False)
+    explicit, weights = scaled_dot_product(q, k, v, causal_mask(5), "softmax", need_weights=True)
+    assert none is None and weights is not None
+    torch.testing.assert_close(fused, explicit)
+    torch.testing.assert_close(weights[..., 0, 0], torch.ones(2))  # first frame sees only itself
+
+
+def test_temporal_attention_is_per_joint_and_spatial_is_per_frame() -> None:
+    x = torch.randn(1, 5, 4, 8)
+    temporal, spatial = TemporalAttention(4, 8, 2), SpatialAttention(4, 8, 2)
+    changed = x.clone()
+    changed[:, 2, 1] += 1.0  # frame 2, joint 1
+    t_diff = (temporal(x)[0][0] - temporal(changed)[0][0]).abs().amax(-1)  # (T, V)
+    s_diff = (spatial(x)[0][0] - spatial(changed)[0][0]).abs().amax(-1)
+    assert torch.all(t_diff[:, [0, 2, 3]] == 0) and torch.all(t_diff[:2] == 0) and t_diff[2:, 1].min() > 0
+    assert torch.all(s_diff[[0, 1, 3, 4]] == 0) and s_diff[2].min() > 0
+
+
+def test_sequence_layer_norm_statistics() -> None:
+    norm = SequenceLayerNorm(4)
+    y = norm(torch.randn(2, 3, 5, 4) * 5 + 2)
+    torch.testing.assert_close(y.mean(dim=(1, 2, 3)), torch.zeros(2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(y.var(dim=(1, 2, 3), unbiased=False), torch.ones(2), atol=1e-4, rtol=0)
