@@ -210,3 +210,9 @@ def test_seq2seq_rollout_and_sampling_loss() -> None:
     loss = model.sampling_loss(seed, target)
     loss.backward()
     assert model.cell.weight_hh_l0.grad is not None and torch.isfinite(loss)
+
+
+def test_default_layouts() -> None:
+    amass = models.create("st-transformer-amass")
+    assert amass.skeleton.name == "amass15" and models.count_parameters(amass) == 18_256_647
+    assert models.create("st-transformer-h36m").skeleton.name == "h36m32"

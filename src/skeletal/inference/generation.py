@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from skeletal.errors import ConfigError, ShapeError
-from skeletal.geometry.rotations import matrix_to_rotation_6d, project_to_rotation, rotation_6d_to_matrix
+from skeletal.geometry import matrix_to_rotation_6d, project_to_rotation, rotation_6d_to_matrix
 from skeletal.nn.validate import check_input
 
 GENERATION_REPRESENTATIONS: tuple[str, ...] = ("matrix", "quaternion", "axis_angle", "rotation_6d")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from skeletal.errors import ConfigError
-from skeletal.geometry.rotations import rotation_size
+from skeletal.geometry import rotation_size
 from skeletal.nn.validate import check_input
 from skeletal.skeletons import Skeleton
 from skeletal.skeletons import get as get_skeleton
@@ -23,7 +23,7 @@ REPRESENTATIONS: tuple[str, ...] = ("matrix", "quaternion", "axis_angle", "rotat
 def joint_feature_size(representation: str) -> int:
     """Size ``F`` of one joint's parameters: 9 (matrix), 4 (quaternion), 3 (axis-angle), 6 (6D).
 
-    Delegates to :func:`skeletal.geometry.rotations.rotation_size`, the single source of these sizes.
+    Delegates to :func:`skeletal.geometry.rotation_size`, the single source of these sizes.
     """
     if representation not in REPRESENTATIONS:
         raise ConfigError(f"rotation representation must be one of {REPRESENTATIONS}, got {representation!r}")

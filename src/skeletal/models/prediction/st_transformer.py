@@ -203,7 +203,7 @@ def st_transformer_amass(
     PAPER + ", supplement table 4 (H3.6M): L=8, H=4, D=64, FFN 128, window 75",
 )
 def st_transformer_h36m(
-    skeleton: Skeleton | str = "h36m17", representation: str = "matrix", **config: object
+    skeleton: Skeleton | str = "h36m32", representation: str = "matrix", **config: object
 ) -> nn.Module:
     """H3.6M preset of supplement table 4: L=8, H=4, D=64, FFN 128, dropout 0.1, window 75 (50 seed + 25).
 
@@ -211,7 +211,8 @@ def st_transformer_h36m(
     parameters): it uses L=4 (not the 8 of table 4), 21 joints, and relative temporal position embeddings
     (101 x 16 keys and values, 3,232 parameters) with the absolute encoding added inside each temporal block
     instead of at the input. This preset follows table 4; with a 21-joint layout and ``num_layers=4`` it has
-    3,216,765 parameters, the official count less the relative embeddings. The default layout is ``h36m17``.
+    3,216,765 parameters, the official count less the relative embeddings. The default layout is ``h36m32``
+    (the 32 exp-map joints of the H3.6M motion-prediction files that ``skeletal.data.h36m`` reads).
     """
     preset: dict[str, object] = dict(
         num_layers=8, num_heads=4, model_dim=64, feedforward_dim=128, dropout=0.1, window=75
