@@ -32,6 +32,73 @@ def _cmd_models(args: argparse.Namespace) -> None:
     Console().print(table)
 
 
+def _cmd_train(args: argparse.Namespace) -> None:
+    from skeletal.tasks import train_file
+
+    result = train_file(args.config, args.overrides, resume=args.resume)
+    print(f"run folder: {result.run_dir}")
+    print(f"model file: {result.model_file}")
+    _print_metrics(result.metrics, "final validation metrics")
+
+
+def _print_metrics(metrics: dict[str, float], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name in sorted(metrics):
+        table.add_row(name, f"{metrics[name]:.4f}")
+    Console().print(table)
+
+
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from skeletal.tasks import evaluate
+
+    metrics = evaluate(args.checkpoint, args.data, batch_size=args.batch_size, progress_bar=not args.quiet)
+    _print_metrics(metrics, f"evaluation of {args.checkpoint}")
+
+
+def _cmd_predict(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from skeletal.tasks import predict
+
+    output = args.output or str(Path(args.input).with_suffix("")) + "_pred.npz"
+    path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
+    print(f"wrote {path}")
+
+
+def _cmd_prepare(args: argparse.Namespace) -> None:
+    from skeletal.errors import ConfigError
+
+    if args.dataset == "ntu":
+        from skeletal.data.ntu import prepare_ntu
+
+        if not args.benchmark:
+            raise ConfigError(
+                "prepare ntu: --benchmark is required (ntu60-xsub, ntu60-xview, ntu120-xsub, ntu120-xset)"
+            )
+        summary = prepare_ntu(args.source, args.output, args.benchmark, chunk=args.chunk)
+    else:
+        from skeletal.data.kinetics import prepare_kinetics
+
+        if not args.labels:
+            raise ConfigError("prepare kinetics: --labels (the Kinetics-skeleton label JSON) is required")
+        summary = prepare_kinetics(args.source, args.labels, args.output, part=args.part, chunk=args.chunk)
+    skipped = summary.get("skipped", [])
+    print(f"prepared {args.dataset} into {args.output} ({len(skipped)} samples skipped, listed there)")
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from skeletal.tasks.demo import print_table, run_demo
+
+    tasks = tuple(args.task) if args.task else ("recognition", "prediction", "lifting")
+    rows = run_demo(tasks, budget_s=args.budget, output=args.output, seed=args.seed, progress_bar=not args.quiet)
+    print_table(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from skeletal import __version__
@@ -42,6 +109,64 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list every registered model with its parameter count")
     models.add_argument("--task", choices=["recognition", "prediction", "lifting"], help="only this task")
     models.set_defaults(handler=_cmd_models)
+
+    train = commands.add_parser(
+        "train",
+        help="train from a YAML config (configs/...) with key.sub=value overrides",
+        description="Train a model from a YAML config. Overrides are key.sub=value (YAML values), e.g. "
+        "trainer.max_epochs=5 data.batch_size=16 model.kwargs.dropout=0.1. The run folder gets config.yaml, "
+        "logs/, checkpoints/last.ckpt (for --resume) and model.safetensors (for skeletal.load).",
+    )
+    train.add_argument("config", nargs="?", help="YAML config file (optional with --resume)")
+    train.add_argument("overrides", nargs="*", help="key.sub=value overrides")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.set_defaults(handler=_cmd_train)
+
+    evaluate = commands.add_parser("eval", help="evaluate a model file and print the task's metrics")
+    evaluate.add_argument("checkpoint", help="model file (.safetensors) written by skeletal train")
+    evaluate.add_argument(
+        "--data", help="prepared split (.npz, folder of .npy, or prepare_* part); default: the run's test data"
+    )
+    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.set_defaults(handler=_cmd_eval)
+
+    predict = commands.add_parser(
+        "predict", help="labels / future motion / 3D poses of an input file, written to an .npz"
+    )
+    predict.add_argument("checkpoint", help="model file (.safetensors)")
+    predict.add_argument("input", help=".npy array or .npz with key x (task input layout, batch axis optional)")
+    predict.add_argument("-o", "--output", help="output .npz (default: INPUT_pred.npz)")
+    predict.add_argument("--batch-size", type=int, default=64)
+    predict.set_defaults(handler=_cmd_predict)
+
+    prepare = commands.add_parser("prepare", help="convert a raw dataset into memory-mappable arrays")
+    prepare.add_argument("dataset", choices=["ntu", "kinetics"])
+    prepare.add_argument("source", help="folder of raw files (.skeleton files / Kinetics-skeleton JSON files)")
+    prepare.add_argument("output", help="output folder")
+    prepare.add_argument("--benchmark", help="NTU: ntu60-xsub, ntu60-xview, ntu120-xsub or ntu120-xset")
+    prepare.add_argument("--labels", help="Kinetics: the label JSON of the part")
+    prepare.add_argument("--part", default="train", help="Kinetics: train or val (default train)")
+    prepare.add_argument("--chunk", type=int, default=256, help="samples held in memory at once")
+    prepare.set_defaults(handler=_cmd_prepare)
+
+    demo = commands.add_parser(
+        "demo",
+        help="train and evaluate small models on synthetic data and compare them with baselines",
+        description="Train and evaluate a small S-TR, ST-Transformer and GAST-Net on the embedded SYNTHETIC data "
+        "within a time budget, and print their metrics against chance, zero-velocity and mean-pose baselines.",
+    )
+    demo.add_argument(
+        "--task",
+        action="append",
+        choices=["recognition", "prediction", "lifting"],
+        help="only this task (repeatable; default all three)",
+    )
+    demo.add_argument("--budget", type=float, default=150.0, help="total training seconds (default 150)")
+    demo.add_argument("--output", default="runs/demo", help="folder of the run folders (default runs/demo)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 

@@ -8,8 +8,9 @@ Every split is a dict of arrays sharing their first axis (samples), channels-las
 | prediction | ``(N, T, V, F)`` float (a window of the representation) | — |
 | lifting | ``(N, T, V, 2)`` 2D keypoints | ``(N, T, V, 3)`` 3D joints (metres) |
 
-A split on disk is either an ``.npz`` file with those keys or a folder holding ``x.npy`` (and ``y.npy``); the
-folder's arrays are opened with ``np.load(mmap_mode="r")``, so datasets larger than memory stream from disk
+A split on disk is an ``.npz`` file with those keys, a folder holding ``x.npy`` (and ``y.npy``), or a part
+written by the readers' ``prepare_*`` functions (``train_data.npy`` with ``train_label.json`` beside it). The
+``.npy`` arrays are opened with ``np.load(mmap_mode="r")``, so datasets larger than memory stream from disk
 and DataLoader workers share the pages.
 """
 
@@ -67,7 +68,9 @@ def load_split(path: str | Path, task: str) -> Split:
     if not path.exists():
         raise FileNotFoundError(f"data split {path} does not exist")
     arrays: Split = {}
-    if path.is_dir():
+    if path.suffix == ".npy":
+        arrays = _prepared_part(path, task)
+    elif path.is_dir():
         for key in keys:
             file = path / f"{key}.npy"
             if not file.is_file():
@@ -86,6 +89,25 @@ def load_split(path: str | Path, task: str) -> Split:
         except (ValueError, OSError, EOFError) as error:
             raise DataError(f"not a readable .npz archive ({error})", path) from None
     check_split(arrays, task, str(path))
+    return arrays
+
+
+def _prepared_part(path: Path, task: str) -> Split:
+    """A part written by the readers' ``prepare_*`` (``{part}_data.npy`` with ``{part}_label.json``)."""
+    import json
+
+    try:
+        arrays = {"x": np.load(path, mmap_mode="r", allow_pickle=False)}
+    except ValueError as error:
+        raise DataError(f"cannot read the array ({error})", path) from None
+    if "y" in KEYS[task]:
+        label_file = path.with_name(path.name.replace("_data.npy", "_label.json"))
+        if label_file == path or not label_file.is_file():
+            raise DataError(f"no label file {label_file.name} beside the data (as prepare_ntu writes them)", path)
+        try:
+            arrays["y"] = np.asarray(json.loads(label_file.read_text())["labels"], dtype=np.int64)
+        except (ValueError, KeyError, TypeError) as error:
+            raise DataError(f"expected a JSON object with 'labels' ({error})", label_file) from None
     return arrays
 
 
@@ -123,6 +145,8 @@ def synthetic_splits(task: str, seed: int = 0, **kwargs: Any) -> dict[str, Split
             arrays = dict(zip(KEYS[task], (np.asarray(a) for a in produced)))
         else:
             arrays = {"x": np.asarray(produced)}
+        if task == "prediction" and arrays["x"].ndim == 5:  # rotation matrices (..., 3, 3) -> (..., 9)
+            arrays["x"] = arrays["x"].reshape(*arrays["x"].shape[:3], -1)
         check_split(arrays, task, f"synthetic {task} data")
         splits[split] = arrays
     return splits

@@ -136,7 +136,7 @@ class PredictionTask(SkeletalTask):
         if self.optim.d_model:
             return int(self.optim.d_model)
         kwargs = self.hparams.get("model_kwargs") or {}
-        for key in ("d_model", "embed_dim", "dim"):
+        for key in ("d_model", "model_dim", "embed_dim", "dim"):
             if key in kwargs:
                 return int(kwargs[key])
         found = getattr(self.model, "d_model", None)
