@@ -127,9 +127,11 @@ def build(
     bones: bool = False,
     partitions: str = "agcn",
     concat_input: bool = True,
+    width: int | None = None,
     **options: Any,
 ) -> SpatialTemporalNet:
-    """Build one variant; see the module docstring for the arguments."""
+    """Build one variant; see the module docstring for the arguments (``width``: first-stage channels ``w``,
+    default 64, 128 with bones; smaller for quick experiments such as ``skeletal demo``)."""
     unknown = set(options) - _OPTION_NAMES
     if unknown:
         expected = ", ".join(sorted(_OPTION_NAMES | {"bones", "partitions", "concat_input"}))
@@ -144,7 +146,7 @@ def build(
     else:
         raise ConfigError(f"unknown graph partitions {partitions!r}; expected 'agcn' or 'stgcn'")
     layers = ten_layers(
-        in_channels, 128 if bones else 64, variant.graph, variant.spatial_attention, variant.temporal_attention,
+        in_channels, width or (128 if bones else 64), variant.graph, variant.spatial_attention, variant.temporal_attention,
         variant.all_layers,
     )  # fmt: skip
     concat_at = next(i for i, spec in enumerate(layers) if spec.stride > 1) if concat_input else None
