@@ -247,6 +247,10 @@ def read_asf_amc(
     )
     global_rotations, positions = forward_kinematics(rotations, offsets_array, skeleton.parents, root_positions)
     global_rotations, positions = np.asarray(global_rotations), np.asarray(positions)
+    if not np.isfinite(positions).all():  # finite but huge lengths/translations (1e308) overflow in FK
+        frame = int(np.flatnonzero(~np.isfinite(positions).all(axis=(1, 2)))[0])
+        raise DataError("joint positions overflow (bone lengths or translations too large)", amc_path,
+                        f"frame {frame}")  # fmt: skip
     end_sites = {}
     for bone in names[1:]:
         if not asf["children"].get(bone):

@@ -246,6 +246,10 @@ def read_bvh(
     fk_offsets[0] = 0.0  # the root's offset is already in root_positions
     _, positions = forward_kinematics(rotations, fk_offsets, skeleton.parents, root_positions)
     positions = np.asarray(positions)
+    if not np.isfinite(positions).all():  # finite but huge offsets/translations (1e308) overflow in FK
+        frame = int(np.flatnonzero(~np.isfinite(positions).all(axis=(1, 2)))[0])
+        raise DataError("joint positions overflow (offsets or translations too large)", path,
+                        f"line {data_lines[frame][0]} (frame {frame})")  # fmt: skip
     fps = 1.0 / frame_time
     if abs(fps - round(fps)) < 0.01:
         fps = float(round(fps))

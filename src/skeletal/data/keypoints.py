@@ -21,9 +21,13 @@ The layout comes from ``layout`` or the joint count (17 -> ``coco17``, 18 -> ``o
 from __future__ import annotations
 
 import json
+import math
+import tokenize
+import zipfile
+import zlib
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -34,6 +38,16 @@ from skeletal.skeletons import Skeleton
 
 LAYOUT_BY_COUNT = {17: "coco17", 18: "openpose18", 25: "openpose25"}
 BODY25_TO_COCO18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+_NPY_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    SyntaxError,
+    tokenize.TokenError,
+)  # fmt: skip  (numpy parses a corrupt .npy header with the tokenizer)
 
 
 def _layout(layout: str | Skeleton | None, count: int, path: Path) -> Skeleton:
@@ -51,9 +65,12 @@ def _layout(layout: str | Skeleton | None, count: int, path: Path) -> Skeleton:
 
 
 def _finish(points: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # cast first: a finite float64 beyond float32's range (1e308) would otherwise become inf after the test
+    with np.errstate(over="ignore"):
+        points, scores = points.astype(np.float32), scores.astype(np.float32)
     missing = (scores <= 0) | ~np.isfinite(points).all(-1) | ~np.isfinite(scores)
-    points = np.where(missing[..., None], np.nan, points).astype(np.float32)
-    scores = np.where(missing, 0.0, scores).astype(np.float32)
+    points = np.where(missing[..., None], np.float32(np.nan), points)
+    scores = np.where(missing, np.float32(0.0), scores)
     return points, scores
 
 
@@ -85,23 +102,30 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
     frames = content.get("data") if isinstance(content, dict) else None
     if not isinstance(frames, list) or not frames:
         raise DataError("expected a non-empty 'data' list of frames", path)
-    first_pose = next((s.get("pose") for f in frames for s in f.get("skeleton", [])), None)
-    if first_pose is None:
-        raise DataError("no skeleton in any frame", path)
-    count = len(first_pose) if first_pose and isinstance(first_pose[0], list) else len(first_pose) // 2
-    skeleton = _layout(layout, count, path)
     indices = []
     for n, frame in enumerate(frames):
         if not isinstance(frame, dict) or not isinstance(frame.get("frame_index"), int):
             raise DataError("expected an integer 'frame_index'", path, f"data[{n}]")
+        people = frame.setdefault("skeleton", [])
+        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
         indices.append(frame["frame_index"])
+    first_pose = next((s.get("pose") for f in frames for s in f["skeleton"]), None)
+    if not isinstance(first_pose, list) or not first_pose:
+        raise DataError("no skeleton with a 'pose' list in any frame", path)
+    count = len(first_pose) if isinstance(first_pose[0], list) else len(first_pose) // 2
+    skeleton = _layout(layout, count, path)
     start = min(indices)
     num_frames = max(indices) - start + 1
-    tracks = max(len(f.get("skeleton", [])) for f in frames)
+    if num_frames > 100 * len(frames) + 1000:  # bounds the allocation by the file's content
+        n = indices.index(max(indices))
+        raise DataError(f"frame_index values span {num_frames} frames for {len(frames)} frame entries; corrupt "
+                        f"frame_index?", path, f"data[{n}]")  # fmt: skip
+    tracks = max(len(f["skeleton"]) for f in frames)
     points = np.full((tracks, num_frames, count, 2), np.nan)
     scores = np.zeros((tracks, num_frames, count))
     for n, frame in enumerate(frames):
-        for m, person in enumerate(frame.get("skeleton", [])):
+        for m, person in enumerate(frame["skeleton"]):
             where = f"data[{n}] (frame_index {indices[n]}), skeleton {m}"
             pose = _vector(person.get("pose"), 2 * count, path, where, "pose")
             points[m, indices[n] - start] = pose.reshape(count, 2)
@@ -150,24 +174,47 @@ def read_openpose_dir(path: str | PathLike[str], layout: str | Skeleton | None =
     return Keypoints(skeleton, points, scores, source=str(path), meta=meta)
 
 
+def _read_npy(stream: IO[bytes], size: int, path: Path, where: str | None) -> np.ndarray:
+    """An ``.npy`` array from ``stream`` (``size`` bytes long), its header checked against ``size`` before any
+    allocation (a header claiming 10^12 frames is refused, not allocated); never unpickles."""
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read_header(stream)
+    if dtype.hasobject:
+        raise DataError("the array holds Python objects (pickle); refused", path, where)
+    nbytes = math.prod(shape) * dtype.itemsize
+    header = stream.tell()
+    if nbytes > size - header:
+        raise DataError(f"header announces shape {shape} ({nbytes} bytes) but {size - header} bytes follow "
+                        "(truncated or corrupt)", path, where or f"byte {header}")  # fmt: skip
+    data = stream.read(nbytes)
+    if len(data) != nbytes:
+        raise DataError(f"truncated array data: {len(data)} of {nbytes} bytes", path, where or f"byte {header}")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
 def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
     """Read ``.npy``/``.npz`` keypoints ``(T, V, 2|3)`` or ``(M, T, V, 2|3)``."""
     path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", path)
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError("file not found", path) from None
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(f"not a readable numpy file (truncated or pickled?): {error}", path) from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            keys = list(loaded.keys())
-            key = "keypoints" if "keypoints" in keys else (keys[0] if len(keys) == 1 else None)
-            if key is None:
-                raise DataError(f"expected one array or a 'keypoints' array, found keys {keys}", path)
-            array = loaded[key]
-    else:
-        array = loaded
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                keys = [name.removesuffix(".npy") for name in archive.namelist()]
+                key = "keypoints" if "keypoints" in keys else (keys[0] if len(keys) == 1 else None)
+                if key is None:
+                    raise DataError(f"expected one array or a 'keypoints' array, found keys {keys}", path)
+                info = archive.getinfo(f"{key}.npy" if f"{key}.npy" in archive.namelist() else key)
+                with archive.open(info) as stream:
+                    array = _read_npy(stream, info.file_size, path, f"key {key!r}")
+        else:
+            with path.open("rb") as stream:
+                array = _read_npy(stream, path.stat().st_size, path, None)
+    except DataError:
+        raise
+    except _NPY_ERRORS as error:
+        raise DataError(f"not a readable numpy file (truncated or corrupt?): {error}", path) from None
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[-1] not in (2, 3) or array.shape[1] == 0:

@@ -55,12 +55,18 @@ def read_kinetics_json(
         if not isinstance(index, int) or not 0 <= index < max_frames:
             raise DataError(f"frame_index must be an integer in 0..{max_frames - 1}, found {index!r}", path,
                             f"data[{n}]")  # fmt: skip
-        for m, skeleton in enumerate(frame.get("skeleton", [])[:persons_in]):
+        people = frame.get("skeleton", [])
+        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
+        for m, skeleton in enumerate(people[:persons_in]):
             where = f"data[{n}] (frame_index {index}), skeleton {m}"
             pose = _vector(skeleton.get("pose"), 2 * NUM_JOINTS, path, where, "pose")
             score = _vector(skeleton.get("score"), NUM_JOINTS, path, where, "score")
-            if not (np.isfinite(pose).all() and np.isfinite(score).all()):
-                raise DataError("NaN or inf in pose or score", path, where)
+            # float32 range: the output is float32, where 1e308 would become inf
+            with np.errstate(over="ignore"):
+                finite = np.isfinite(pose.astype(np.float32)).all() and np.isfinite(score.astype(np.float32)).all()
+            if not finite:
+                raise DataError("NaN, inf or a value beyond float32 range in pose or score", path, where)
             data[m, index, :, 0], data[m, index, :, 1], data[m, index, :, 2] = pose[0::2], pose[1::2], score
     data[..., :2] -= 0.5
     data[..., :2][data[..., 2] == 0] = 0.0
