@@ -158,3 +158,15 @@ def test_channels_last_batch_norm_matches_batch_norm_2d() -> None:
     x = torch.randn(2, 4, 5, 3)
     assert torch.allclose(norm(x), reference(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1), atol=1e-5)
     assert torch.allclose(norm.running_mean, reference.running_mean)
+
+
+def test_semantic_graph_conv_cache_follows_the_mask() -> None:
+    conv = SemanticChannelGraphConv(4, 4, kinematic_adjacency("h36m17")).eval()
+    x = torch.randn(2, 17, 4)
+    with torch.no_grad():
+        before = conv(x)
+        conv.mask.add_(torch.randn_like(conv.mask))  # as an optimizer step would
+        after = conv(x)
+    assert not torch.allclose(before, after)
+    conv.train()
+    assert torch.allclose(conv(x), after, atol=1e-6)

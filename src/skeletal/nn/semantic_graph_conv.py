@@ -61,12 +61,29 @@ class SemanticChannelGraphConv(nn.Module):
             self.bias = nn.Parameter(torch.empty(out_channels).uniform_(-(in_channels**-0.5), in_channels**-0.5))
         else:
             self.register_parameter("bias", None)
+        self._cache: tuple[tuple[int, int, torch.device], torch.Tensor, torch.Tensor] | None = None
 
     def adjacency(self) -> torch.Tensor:
         """The per-channel adjacency ``A_c``: ``(C_out, V, V)``, each row a softmax over the allowed joints."""
         logits = self.mask.new_full((self.out_channels, self.num_joints, self.num_joints), float("-inf"))
         logits[:, self.rows, self.cols] = self.mask
         return torch.softmax(logits, dim=-1)
+
+    def _split_adjacency(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``A_c``'s diagonal ``(V, C_out)`` and off-diagonal part ``(C_out, V, V)``.
+
+        In evaluation without autograd (inference, streaming) the result is cached until the mask changes
+        (a new tensor version, storage or device), since it does not depend on the input.
+        """
+        frozen = not self.training and not torch.is_grad_enabled()
+        key = (self.mask._version, self.mask.data_ptr(), self.mask.device)
+        if frozen and self._cache is not None and self._cache[0] == key:
+            return self._cache[1], self._cache[2]
+        adjacency = self.adjacency()
+        self_weight = adjacency.diagonal(dim1=1, dim2=2).transpose(0, 1).contiguous()
+        neighbours = adjacency * (1.0 - self.identity)
+        self._cache = (key, self_weight, neighbours) if frozen else None
+        return self_weight, neighbours
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Aggregate the neighbours of every joint, per output channel.
@@ -81,9 +98,7 @@ class SemanticChannelGraphConv(nn.Module):
             raise ShapeError(
                 f"semantic graph conv expects (..., {self.num_joints}, {self.in_channels}), got {tuple(x.shape)}"
             )
-        adjacency = self.adjacency()
-        self_weight = adjacency.diagonal(dim1=1, dim2=2).transpose(0, 1)  # (V, C_out)
-        neighbours = adjacency * (1.0 - self.identity)  # (C_out, V, V), diagonal removed
+        self_weight, neighbours = self._split_adjacency()
         own = torch.matmul(x, self.weight[0]) * self_weight
         # Batched over channels: (C, V, V) @ (C, V, M), M the flattened leading axes (one matmul, no loop).
         lead = x.shape[:-2]
