@@ -21,6 +21,7 @@ class Linear3(torch.nn.Module):
         self.skeleton = skeletons.get(skeleton)
         self.layer = torch.nn.Linear(3, width)
         self.register_buffer("scale", torch.arange(width, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(7))  # a 0-d integer buffer, as BatchNorm's num_batches_tracked
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer(x) * self.scale.float()

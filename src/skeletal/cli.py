@@ -35,7 +35,10 @@ def _cmd_models(args: argparse.Namespace) -> None:
 def _cmd_train(args: argparse.Namespace) -> None:
     from skeletal.tasks import train_file
 
-    result = train_file(args.config, args.overrides, resume=args.resume)
+    config, overrides = args.config, list(args.overrides)
+    if config is not None and "=" in config and args.resume:  # `train --resume RUN key=value`: no config given
+        config, overrides = None, [config, *overrides]
+    result = train_file(config, overrides, resume=args.resume)
     print(f"run folder: {result.run_dir}")
     print(f"model file: {result.model_file}")
     _print_metrics(result.metrics, "final validation metrics")

@@ -226,4 +226,5 @@ def print_table(rows: list[DemoRow]) -> None:
             str(row.epochs),
             f"{row.seconds:.0f} s",
         )
-    Console().print(table)
+    console = Console()
+    Console(width=max(console.width, 132)).print(table)
