@@ -46,12 +46,14 @@ class TrainResult:
         model_file: The safetensors model file.
         metrics: Final validation metrics (name to number).
         epochs: Epochs completed.
+        task: The trained Lightning module (its ``model`` holds the final weights, on every rank).
     """
 
     run_dir: Path
     model_file: Path
     metrics: dict[str, float]
     epochs: int
+    task: SkeletalTask | None = None
 
 
 class RandomStates(Callback):
@@ -179,7 +181,7 @@ def train(
     model_file = run_dir / MODEL_FILE
     if trainer.is_global_zero:
         task.export(model_file, metrics)
-    return TrainResult(run_dir, model_file, metrics, trainer.current_epoch)
+    return TrainResult(run_dir, model_file, metrics, trainer.current_epoch, task)
 
 
 def train_file(
