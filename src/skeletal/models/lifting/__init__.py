@@ -7,6 +7,7 @@ Example:
 
 from skeletal.models.lifting.flip import flip_augment, flip_horizontal, predict_with_flip
 from skeletal.models.lifting.gast_net import GASTNet, gast_net
+from skeletal.models.lifting.official import load_official
 from skeletal.models.lifting.temporal import TemporalLifter, TemporalStage
 from skeletal.models.lifting.videopose3d import VideoPose3D, videopose3d
 
@@ -18,6 +19,7 @@ __all__ = [
     "flip_augment",
     "flip_horizontal",
     "gast_net",
+    "load_official",
     "predict_with_flip",
     "videopose3d",
 ]
