@@ -71,8 +71,10 @@ class AxisSelfAttention(nn.Module):
         super().__init__()
         if axis not in ("joints", "frames"):
             raise ValueError(f"axis must be 'joints' or 'frames', got {axis!r}")
-        if key_channels % heads or value_channels % heads:
-            raise ValueError(f"d_k={key_channels} and d_v={value_channels} must be divisible by {heads} heads")
+        if (key_channels * width_factor) % heads or (value_channels * width_factor) % heads:
+            raise ValueError(
+                f"d_k={key_channels} and d_v={value_channels} (x{width_factor} wide) must be divisible by {heads} heads"
+            )
         if axis == "joints" and (stride != 1 or windows is not None):
             raise ValueError("stride and windows apply to temporal attention only")
         self.axis, self.heads, self.stride, self.windows = axis, heads, stride, windows

@@ -134,7 +134,7 @@ def build(
     default 64, 128 with bones; smaller for quick experiments such as ``skeletal demo``)."""
     unknown = set(options) - _OPTION_NAMES
     if unknown:
-        expected = ", ".join(sorted(_OPTION_NAMES | {"bones", "partitions", "concat_input"}))
+        expected = ", ".join(sorted(_OPTION_NAMES | {"bones", "partitions", "concat_input", "width"}))
         raise ConfigError(f"unknown recognition model options {sorted(unknown)}; expected some of {expected}")
     layout = get(skeleton)
     if variant.fully_connected:
@@ -145,8 +145,9 @@ def build(
         adjacency = stgcn_partitions(layout, "spatial")
     else:
         raise ConfigError(f"unknown graph partitions {partitions!r}; expected 'agcn' or 'stgcn'")
+    first_width = width or (128 if bones else 64)
     layers = ten_layers(
-        in_channels, width or (128 if bones else 64), variant.graph, variant.spatial_attention, variant.temporal_attention,
+        in_channels, first_width, variant.graph, variant.spatial_attention, variant.temporal_attention,
         variant.all_layers,
     )  # fmt: skip
     concat_at = next(i for i, spec in enumerate(layers) if spec.stride > 1) if concat_input else None

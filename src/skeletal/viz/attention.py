@@ -1,0 +1,177 @@
+"""Spatial self-attention drawn as in the ST-TR journal's appendix C (Fig. 8).
+
+For one layer and frame: the ``V x V`` attention matrix as a heatmap (row = query joint, column = key joint) and
+the skeleton of the input pose with every joint drawn as a circle whose size is proportional to its relevance,
+the column sum of the matrix (how much all the joints attend to it). :func:`plot_spatial_attention` writes one
+PNG; :func:`animate_spatial_attention` a GIF over the frames.
+
+The matrix is averaged over the heads unless ``head`` is given. The pose is projected on two of its axes
+(``axes``, default x and y); ``AttentionMaps.spatial[layer]`` is ``(N M, heads, T, V, V)`` for the recognition
+models (persons folded in the batch), ``sample`` picks the row. Figures are drawn on the Agg canvas without
+pyplot, so the global matplotlib backend is left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from skeletal.errors import ShapeError
+from skeletal.nn.outputs import AttentionMaps
+from skeletal.skeletons import Skeleton, get
+
+
+def attention_matrix(
+    maps: AttentionMaps, layer: int, frame: int, sample: int = 0, head: int | None = None
+) -> np.ndarray:
+    """The ``(V, V)`` spatial attention of one layer, frame and sample, averaged over heads unless ``head``."""
+    if not maps.spatial:
+        raise ShapeError("the attention maps hold no spatial layer (use a model with SSA, e.g. s-tr)")
+    if not -len(maps.spatial) <= layer < len(maps.spatial):
+        raise ShapeError(f"layer {layer} out of range: the maps hold {len(maps.spatial)} spatial layers")
+    weights = maps.spatial[layer].detach().float().cpu().numpy()  # (N, heads, T, V, V)
+    if not 0 <= frame < weights.shape[2]:
+        raise ShapeError(f"frame {frame} out of range: layer {layer} has {weights.shape[2]} frames")
+    chosen = weights[sample, :, frame]
+    return chosen.mean(axis=0) if head is None else chosen[head]
+
+
+def joint_relevance(matrix: np.ndarray) -> np.ndarray:
+    """Relevance of every joint: the column sums of the attention matrix (appendix C-A)."""
+    return matrix.sum(axis=0)
+
+
+def _pose_frame(pose: np.ndarray, frame: int, frames: int, axes: tuple[int, int]) -> np.ndarray:
+    """The 2D pose of the input frame matching attention frame ``frame`` (attention may be temporally strided)."""
+    index = min(pose.shape[0] - 1, int(frame * pose.shape[0] / max(frames, 1)))
+    return pose[index][:, list(axes)]
+
+
+def _draw(
+    figure: Figure,
+    matrix: np.ndarray,
+    points: np.ndarray,
+    skeleton: Skeleton,
+    title: str,
+    limits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    figure.clear()
+    heat, body = figure.subplots(1, 2)
+    image = heat.imshow(matrix, cmap="viridis")
+    heat.set_xlabel("key joint")
+    heat.set_ylabel("query joint")
+    heat.set_title(title)
+    figure.colorbar(image, ax=heat, fraction=0.046)
+    for child, parent in skeleton.edges:
+        body.plot(points[[child, parent], 0], points[[child, parent], 1], color="0.6", linewidth=1.5, zorder=1)
+    relevance = joint_relevance(matrix)
+    sizes = 600.0 * relevance / max(float(relevance.max()), 1e-12)
+    body.scatter(points[:, 0], points[:, 1], s=sizes, c=relevance, cmap="viridis", zorder=2, edgecolors="k")
+    low, high = limits
+    margin = 0.1 * float(np.max(high - low) + 1e-6)
+    body.set_xlim(low[0] - margin, high[0] + margin)
+    body.set_ylim(low[1] - margin, high[1] + margin)
+    body.set_aspect("equal")
+    body.set_title("joint relevance (column sums)")
+    body.axis("off")
+
+
+def _figure() -> Figure:
+    figure = Figure(figsize=(10, 4.5))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _check_pose(pose: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    pose = np.asarray(pose, dtype=np.float64)
+    if pose.ndim != 3 or pose.shape[-1] not in (2, 3):
+        raise ShapeError(f"pose must have shape (T, V, 2) or (T, V, 3), got {pose.shape}")
+    skeleton.check(pose.shape[1], what=f"pose {pose.shape}")
+    return pose
+
+
+def plot_spatial_attention(
+    maps: AttentionMaps,
+    pose: np.ndarray,
+    skeleton: Skeleton | str,
+    layer: int,
+    frame: int,
+    out: str | Path,
+    sample: int = 0,
+    head: int | None = None,
+    axes: tuple[int, int] = (0, 1),
+) -> Path:
+    """Save the heatmap and the joint relevance of one layer and frame as a PNG.
+
+    Args:
+        maps: Output of a model called with ``return_attention=True``.
+        pose: The input pose ``(T, V, 3)`` or ``(T, V, 2)`` of that sample (and person).
+        skeleton: Its layout (edges and joint count).
+        layer: Index into ``maps.spatial`` (negative counts from the last layer).
+        frame: Frame of that layer (layers after a stride have fewer frames; the pose frame is matched).
+        out: Output file (``.png``).
+        sample: Row of the attention batch (``n * M + m`` for sample ``n``, person ``m``).
+        head: A single head, or ``None`` for the mean over heads.
+        axes: The two pose coordinates drawn.
+
+    Returns:
+        The path written.
+    """
+    skeleton = get(skeleton)
+    pose = _check_pose(pose, skeleton)
+    matrix = attention_matrix(maps, layer, frame, sample, head)
+    points = _pose_frame(pose, frame, maps.spatial[layer].shape[2], axes)
+    figure = _figure()
+    _draw(figure, matrix, points, skeleton, f"layer {layer}, frame {frame}", (points.min(0), points.max(0)))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=100)
+    return out
+
+
+def animate_spatial_attention(
+    maps: AttentionMaps,
+    pose: np.ndarray,
+    skeleton: Skeleton | str,
+    layer: int,
+    out: str | Path,
+    sample: int = 0,
+    head: int | None = None,
+    axes: tuple[int, int] = (0, 1),
+    fps: int = 10,
+    frames: range | None = None,
+) -> Path:
+    """Save the evolution of one layer's spatial attention over the frames as a GIF (Pillow writer).
+
+    Args:
+        maps, pose, skeleton, layer, sample, head, axes: As :func:`plot_spatial_attention`.
+        out: Output file (``.gif``).
+        fps: Frames per second of the animation.
+        frames: Attention frames to draw (all by default).
+
+    Returns:
+        The path written.
+    """
+    skeleton = get(skeleton)
+    pose = _check_pose(pose, skeleton)
+    attention_matrix(maps, layer, 0, sample, head)  # validates layer and sample
+    total = maps.spatial[layer].shape[2]
+    chosen = list(frames if frames is not None else range(total))
+    projected = pose[..., list(axes)]
+    limits = (projected.reshape(-1, 2).min(0), projected.reshape(-1, 2).max(0))
+    figure = _figure()
+
+    def update(frame: int) -> list:
+        matrix = attention_matrix(maps, layer, frame, sample, head)
+        _draw(figure, matrix, _pose_frame(pose, frame, total, axes), skeleton, f"layer {layer}, frame {frame}", limits)
+        return []
+
+    animation = FuncAnimation(figure, update, frames=chosen, blit=False, cache_frame_data=False)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    animation.save(out, writer=PillowWriter(fps=fps), dpi=60)
+    return out
