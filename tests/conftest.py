@@ -29,3 +29,23 @@ def rng() -> np.random.Generator:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def temporary_model():
+    """Register test-only models for the duration of one test: ``temporary_model(name, task, builder)``.
+
+    Registering at import time would leak the model into the registry-wide parametrised tests.
+    """
+    from skeletal import models
+
+    added: list[str] = []
+
+    def register(name: str, task: str, builder):
+        models.register_model(name, task, paper="test model")(builder)
+        added.append(name)
+        return builder
+
+    yield register
+    for name in added:
+        models.unregister_model(name)

@@ -57,6 +57,12 @@ def register_model(
     return decorate
 
 
+def unregister_model(name: str) -> None:
+    """Remove a model from the registry (for tests and plug-ins that register temporary models)."""
+    info(name)
+    del _MODELS[name]
+
+
 def create(name: str, **kwargs: Any) -> nn.Module:
     """Build a registered model; keyword arguments override the builder's defaults."""
     return info(name).builder(**kwargs)
