@@ -16,7 +16,7 @@ import torch
 
 from skeletal.errors import ConfigError, ShapeError
 from skeletal.models.lifting.flip import flip_horizontal
-from skeletal.models.lifting.temporal import TemporalLifter
+from skeletal.models.lifting.temporal import TemporalLifter, TemporalStage
 from skeletal.nn.validate import check_finite
 
 
@@ -46,7 +46,7 @@ class StreamingLifter:
         self.flip = flip
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.model.to(self.device)
-        self.stages = list(model.stages)
+        self.stages: list[TemporalStage] = [stage for stage in model.stages if isinstance(stage, TemporalStage)]
         self.spans = [(stage.kernel_size - 1) * stage.dilation + 1 for stage in self.stages]
         self.reset()
 

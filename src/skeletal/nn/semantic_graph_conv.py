@@ -40,6 +40,11 @@ class SemanticChannelGraphConv(nn.Module):
     allowed neighbour starts with equal weight).
     """
 
+    rows: torch.Tensor
+    cols: torch.Tensor
+    identity: torch.Tensor
+    bias: nn.Parameter | None
+
     def __init__(self, in_channels: int, out_channels: int, kernel: np.ndarray | torch.Tensor, bias: bool = False):
         super().__init__()
         kernel = torch.as_tensor(np.asarray(kernel), dtype=torch.float32)

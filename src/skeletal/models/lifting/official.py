@@ -18,6 +18,7 @@ import torch
 from skeletal.errors import ConfigError
 from skeletal.models.lifting.gast_net import GASTNet
 from skeletal.models.lifting.videopose3d import VideoPose3D
+from skeletal.nn.graph_attention import GraphAttentionBlock
 
 _NORM_KEYS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 
@@ -117,7 +118,9 @@ def convert_official_videopose3d(state: Mapping[str, torch.Tensor]) -> dict[str,
 def load_official(model: GASTNet | VideoPose3D, state: Mapping[str, torch.Tensor]) -> None:
     """Load an official state dict into ``model`` (strictly: every tensor must be there and fit)."""
     if isinstance(model, GASTNet):
-        converted = convert_official_gast_net(state, heads=model.stages[0].spatial.global_graph.heads)
+        block = model.stages[0].spatial
+        heads = block.global_graph.heads if isinstance(block, GraphAttentionBlock) else 4
+        converted = convert_official_gast_net(state, heads=heads)
     elif isinstance(model, VideoPose3D):
         converted = convert_official_videopose3d(state)
     else:

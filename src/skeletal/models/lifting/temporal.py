@@ -61,8 +61,8 @@ class TemporalStage(nn.Module):
         init: str = "uniform",
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.dilation = dilation
+        self.kernel_size: int = kernel_size
+        self.dilation: int = dilation
         self.residual = residual
         self.conv_dropout = conv_dropout
         self.conv = TemporalConv(in_channels, channels, kernel_size, init=init)
