@@ -81,7 +81,9 @@ def test_shapes_both_modes(name: str) -> None:
         assert model.lift(torch.randn(1, 3, 17, 2)).shape == (1, 3, 17, 3)
 
 
-@pytest.mark.parametrize("name", ["gast-net-9", "gast-net-27", "videopose3d-27"])
+@pytest.mark.parametrize(
+    "name", ["gast-net-9", "gast-net-27", "gast-net-81", "gast-net-243", "videopose3d-27", "videopose3d-243"]
+)
 def test_backward_in_training_mode(name: str) -> None:
     model = create(name, strided=True).train()
     x = torch.randn(2, model.receptive_field, 17, 2)
