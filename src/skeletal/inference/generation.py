@@ -32,14 +32,14 @@ def project_frames(frames: torch.Tensor, representation: str) -> torch.Tensor:
         Tensor of the same shape.
     """
     if representation == "matrix":
-        matrices = project_to_rotation(frames.reshape(*frames.shape[:-1], 3, 3))
+        matrices = torch.as_tensor(project_to_rotation(frames.reshape(*frames.shape[:-1], 3, 3)))
         return matrices.reshape(frames.shape)
     if representation == "quaternion":
         return frames / frames.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     if representation == "axis_angle":
         return frames
     if representation == "rotation_6d":
-        return matrix_to_rotation_6d(rotation_6d_to_matrix(frames))
+        return torch.as_tensor(matrix_to_rotation_6d(rotation_6d_to_matrix(frames)))
     raise ConfigError(f"representation must be one of {GENERATION_REPRESENTATIONS}, got {representation!r}")
 
 

@@ -50,6 +50,7 @@ class SinusoidalPositionalEncoding(nn.Module):
     def __init__(self, dim: int, max_length: int = 256) -> None:
         super().__init__()
         self.dim = dim
+        self.table: torch.Tensor
         self.register_buffer("table", sinusoidal_encoding(max(max_length, 1), dim), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
