@@ -78,9 +78,11 @@ class SemanticChannelGraphConv(nn.Module):
         """``A_c``'s diagonal ``(V, C_out)`` and off-diagonal part ``(C_out, V, V)``.
 
         In evaluation without autograd (inference, streaming) the result is cached until the mask changes
-        (a new tensor version, storage or device), since it does not depend on the input.
+        (a new tensor version, storage or device), since it does not depend on the input. Never while tracing
+        or compiling, so exported graphs compute it from the mask.
         """
-        frozen = not self.training and not torch.is_grad_enabled()
+        tracing = torch.jit.is_tracing() or torch.compiler.is_compiling()
+        frozen = not self.training and not torch.is_grad_enabled() and not tracing
         key = (self.mask._version, self.mask.data_ptr(), self.mask.device)
         if frozen and self._cache is not None and self._cache[0] == key:
             return self._cache[1], self._cache[2]
