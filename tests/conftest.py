@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # small test models run fastest on one thread; xdist runs workers in parallel
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
