@@ -334,7 +334,8 @@ def prepare_ntu(
         src_dir: Folder of ``.skeleton`` files.
         out_dir: Output folder (created).
         benchmark: One of :data:`BENCHMARKS`.
-        chunk: Samples read and normalised at a time (bounds memory).
+        chunk: Samples read and normalised at a time (bounds memory). Progress is saved after each chunk
+            (``{part}_progress.json``): rerunning an interrupted preparation on the same files resumes it.
         max_frames: Frames per sample (300).
 
     Returns:
@@ -366,20 +367,37 @@ def prepare_ntu(
     fingerprint: dict = {"benchmark": benchmark, "layout": "ntu25", "axes": "N M T V C", "parts": {}}
     for part, samples in parts.items():
         data_path = out_dir / f"{part}_data.npy"
-        array = np.lib.format.open_memmap(data_path, mode="w+", dtype=np.float32,
-                                          shape=(len(samples), MAX_BODIES, max_frames, NUM_JOINTS, 3))  # fmt: skip
-        kept: list[tuple[Path, NtuSampleId]] = []
-        for start in range(0, len(samples), chunk):
+        shape = (len(samples), MAX_BODIES, max_frames, NUM_JOINTS, 3)
+        # Resumable: after each chunk the memmap is flushed and {part}_progress.json records how far it got;
+        # a rerun on the same inputs continues from there (the progress file is removed when the part is done).
+        progress_path = out_dir / f"{part}_progress.json"
+        inputs = [path.name for path, _ in samples]
+        state = {"inputs": inputs, "max_frames": max_frames, "done": 0, "kept": [], "skipped": []}
+        if progress_path.is_file() and data_path.is_file():
+            saved = json.loads(progress_path.read_text())
+            if {k: saved.get(k) for k in ("inputs", "max_frames")} == {"inputs": inputs, "max_frames": max_frames}:
+                state = saved
+        mode = "r+" if state["done"] else "w+"
+        array = np.lib.format.open_memmap(data_path, mode=mode, dtype=np.float32, shape=shape)
+        by_stem = {path.stem: (path, sample) for path, sample in samples}
+        kept: list[tuple[Path, NtuSampleId]] = [by_stem[stem] for stem in state["kept"]]
+        for start in range(state["done"], len(samples), chunk):
             batch, names = [], []
             for path, sample in samples[start : start + chunk]:
                 try:
                     batch.append(sample_array(path, max_frames))
                     names.append((path, sample))
                 except DataError as error:
-                    skipped.append({"sample": path.stem, "reason": str(error)})
+                    state["skipped"].append({"sample": path.stem, "reason": str(error)})
             if batch:
                 array[len(kept) : len(kept) + len(batch)] = pre_normalization(np.stack(batch))
                 kept.extend(names)
+            array.flush()
+            state.update(done=min(start + chunk, len(samples)), kept=[p.stem for p, _ in kept])
+            temporary = progress_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(state))
+            temporary.replace(progress_path)
+        skipped.extend(state["skipped"])
         array.flush()
         del array
         if len(kept) != len(samples):  # rewrite without the failed rows (they were never written)
@@ -387,13 +405,14 @@ def prepare_ntu(
             tmp_path = out_dir / f"{part}_data.tmp.npy"
             new = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=np.float32, shape=(len(kept), *old.shape[1:]))
             for start in range(0, len(kept), chunk):
-                new[start : start + chunk] = old[start : start + chunk]
+                new[start : start + chunk] = old[start : min(start + chunk, len(kept))]
             new.flush()
             del new, old
             tmp_path.replace(data_path)
         labels = {"sample_names": [p.stem for p, _ in kept], "labels": [s.label for _, s in kept]}
         label_path = out_dir / f"{part}_label.json"
         label_path.write_text(json.dumps(labels))
+        progress_path.unlink(missing_ok=True)
         fingerprint["parts"][part] = {
             "data": data_path.name,
             "labels": label_path.name,
