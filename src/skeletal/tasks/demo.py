@@ -57,7 +57,7 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
             "batch_size": 16,
             "synthetic": {"num_train": 256, "num_val": 64, "seed_length": 30, "target_length": 10},
         },
-        "optim": {"warmup": 200, "d_model": 32, "horizon": 10, "seed_frames": 30, "patience": 5},
+        "optim": {"warmup": 100, "d_model": 32, "horizon": 10, "seed_frames": 30, "patience": 5},
         "trainer": {"max_epochs": 30, "gradient_clip_val": 1.0, "log_every_n_steps": 4},
     },
     "lifting": {
@@ -166,6 +166,8 @@ def run_demo(
     from skeletal.tasks.data import SkeletonDataModule
     from skeletal.tasks.engine import evaluate, train
 
+    if not progress_bar:
+        quiet_lightning()
     shares = {t: BUDGET_SHARE[t] for t in tasks}
     total = sum(shares.values())
     rows = []
@@ -197,6 +199,16 @@ def run_demo(
             )
         )
     return rows
+
+
+def quiet_lightning() -> None:
+    """Hide Lightning's informational messages (accelerator summary, tips, time-limit notices)."""
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
 
 
 def build_model(config: Config) -> torch.nn.Module:

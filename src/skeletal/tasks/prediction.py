@@ -82,7 +82,8 @@ def joint_angle(prediction: torch.Tensor, target: torch.Tensor, representation: 
 class PredictionTask(SkeletalTask):
     """Autoregressive motion prediction training as in the ST-Transformer (Aksan et al., supp. material).
 
-    Loss: :func:`next_step_loss` over the whole window (seed and target). Optimiser: Adam (default
+    Loss: :func:`next_step_loss` over the whole window (seed and target); a model with a ``sampling_loss``
+    method (``seq2seq``) trains on it instead when the windows are longer than ``seed_frames``. Optimiser: Adam (default
     betas) with the learning rate ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, D the joint embedding
     size (``optim.d_model``, else the model's ``d_model`` keyword), warmup 10000 steps; gradients clipped at
     global norm 1.0 (``trainer.gradient_clip_val``). Validation: ``val/joint_angle``, the joint-angle error
@@ -108,7 +109,13 @@ class PredictionTask(SkeletalTask):
         return x[:, :seed_frames], x[:, seed_frames : seed_frames + horizon]
 
     def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = next_step_loss(self.model(batch[0]), batch[0])
+        x, seed_frames = batch[0], self.optim.seed_frames
+        sampling_loss = getattr(self.model, "sampling_loss", None)
+        if callable(sampling_loss) and seed_frames and x.shape[1] > seed_frames:
+            # Recurrent models (seq2seq) train on their rollout: Martinez et al.'s sampling-based loss.
+            loss = sampling_loss(x[:, :seed_frames], x[:, seed_frames:])
+        else:
+            loss = next_step_loss(self.model(x), x)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
         return loss
 
