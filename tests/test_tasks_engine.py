@@ -249,3 +249,11 @@ def test_lifting_training_crops_targets_to_output_frames(tmp_path, rng) -> None:
     config = tiny_config("lifting", tmp_path, max_epochs=2)
     result = train(config, datamodule=SkeletonDataModule("lifting", split, split, batch_size=8))
     assert result.metrics["val/mpjpe"] > result.metrics["val/p_mpjpe"] > 0
+
+
+def test_gradient_accumulation_and_mixed_precision_are_trainer_options(tmp_path, rng) -> None:
+    split = recognition_data(rng, 32)
+    config = tiny_config("recognition", tmp_path, max_epochs=1, accumulate_grad_batches=2, precision="bf16-mixed")
+    result = train(config, datamodule=SkeletonDataModule("recognition", split, split, batch_size=4))
+    assert result.task.trainer.global_step == 4  # 8 batches, one optimiser step every 2
+    assert math.isfinite(result.metrics["val/loss"])
