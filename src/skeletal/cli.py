@@ -59,8 +59,27 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 def _cmd_eval(args: argparse.Namespace) -> None:
     from skeletal.tasks import evaluate
 
+    if args.protocol:
+        _eval_protocol(args)
+        return
     metrics = evaluate(args.checkpoint, args.data, batch_size=args.batch_size, progress_bar=not args.quiet)
     _print_metrics(metrics, f"evaluation of {args.checkpoint}")
+
+
+def _eval_protocol(args: argparse.Namespace) -> None:
+    from skeletal import checkpoint
+    from skeletal.errors import ConfigError
+    from skeletal.evaluation.prediction import cmu_protocol, h36m_protocol
+
+    if not args.data:
+        raise ConfigError(f"eval --protocol {args.protocol}: --data must name the dataset folder")
+    model = checkpoint.load(args.checkpoint)
+    if args.protocol == "cmu":
+        table = cmu_protocol(model, args.data, batch_size=args.batch_size)
+    else:
+        samples = 256 if args.protocol == "h36m-256" else 8
+        table = h36m_protocol(model, args.data, samples=samples, batch_size=args.batch_size)
+    print(table)
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:
@@ -68,6 +87,13 @@ def _cmd_predict(args: argparse.Namespace) -> None:
 
     from skeletal.tasks import predict
 
+    if args.seconds is not None:
+        from skeletal.evaluation.forecast import forecast
+
+        out = args.out or str(Path(args.checkpoint).with_suffix("")) + "_forecast"
+        result = forecast(args.checkpoint, args.input, args.seconds, out, render_every=args.render_every)
+        print(f"wrote {result.npz}" + (f" and {result.animation}" if result.animation else ""))
+        return
     output = args.output or str(Path(args.input).with_suffix("")) + "_pred.npz"
     path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
     print(f"wrote {path}")
@@ -132,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.add_argument(
+        "--protocol",
+        choices=["cmu", "h36m", "h36m-256"],
+        help="prediction: run a benchmark protocol on the dataset folder --data (CMU exp-maps, H3.6M exp-maps)",
+    )
     evaluate.set_defaults(handler=_cmd_eval)
 
     predict = commands.add_parser(
@@ -141,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help=".npy array or .npz with key x (task input layout, batch axis optional)")
     predict.add_argument("-o", "--output", help="output .npz (default: INPUT_pred.npz)")
     predict.add_argument("--batch-size", type=int, default=64)
+    predict.add_argument(
+        "--seconds",
+        type=float,
+        help="prediction: generate this many seconds after INPUT, a seed (.npz with rotations, .bvh, or "
+        "cmu:SPLIT/ACTION/FILE.txt), and write prediction.npz and an animation to --out",
+    )
+    predict.add_argument("--out", help="output folder of --seconds (default: CHECKPOINT_forecast)")
+    predict.add_argument("--render-every", type=int, help="animate every k-th frame (default: at most 300 frames)")
     predict.set_defaults(handler=_cmd_predict)
 
     prepare = commands.add_parser("prepare", help="convert a raw dataset into memory-mappable arrays")

@@ -1,0 +1,48 @@
+"""Skeleton animations (GIF, side-by-side 2D/3D panels) and the evaluation line plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skeletal.errors import ConfigError, LayoutError
+from skeletal.evaluation.prediction import LongHorizonTable
+from skeletal.viz.animation import Panel, animate, ffmpeg_available, plot_pose_3d
+from skeletal.viz.plots import plot_horizon_errors, plot_power_spectrum
+
+
+def test_gif_of_3d_and_2d_panels(tmp_path: Path, rng: np.random.Generator) -> None:
+    poses = rng.normal(size=(12, 32, 3))
+    points = rng.uniform(0, 100, size=(8, 32, 2))  # shorter: holds its last frame
+    out = animate([Panel(poses, "3D"), Panel(points, "2D", color="C1")], "h36m32", tmp_path / "a.gif", fps=12, every=3)
+    with Image.open(out) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 4  # frames 0, 3, 6, 9
+        assert gif.size[0] > gif.size[1]  # two panels side by side
+
+
+def test_max_frames_and_errors(tmp_path: Path, rng: np.random.Generator) -> None:
+    poses = rng.normal(size=(10, 17, 3))
+    out = animate([Panel(poses)], "h36m17", tmp_path / "b.gif", max_frames=2)
+    with Image.open(out) as gif:
+        assert gif.n_frames == 2
+    with pytest.raises(LayoutError, match="h36m32"):
+        animate([Panel(poses)], "h36m32", tmp_path / "c.gif")
+    with pytest.raises(ConfigError, match=".gif or .mp4"):
+        animate([Panel(poses)], "h36m17", tmp_path / "c.avi")
+    if not ffmpeg_available():
+        with pytest.raises(ConfigError, match="ffmpeg"):
+            animate([Panel(poses)], "h36m17", tmp_path / "c.mp4")
+
+
+def test_still_pose_and_plots(tmp_path: Path, rng: np.random.Generator) -> None:
+    assert plot_pose_3d(rng.normal(size=(17, 3)), "h36m17", tmp_path / "p.png").stat().st_size > 0
+    curves = {"zero-velocity": [1.0, 2.0], "model": [0.5, 1.5]}
+    assert plot_horizon_errors(curves, [80, 160], tmp_path / "h.png", "rad").stat().st_size > 0
+    table = LongHorizonTable([1, 2], [0.5, 0.6], [0.1, 0.2], 0.7)
+    assert plot_power_spectrum({"model": table}, tmp_path / "ps.png").stat().st_size > 0
+    with pytest.raises(ConfigError):
+        plot_horizon_errors({"bad": [1.0]}, [80, 160], tmp_path / "x.png")

@@ -1,0 +1,106 @@
+"""Long generation and `skeletal predict --seconds` (npz + GIF), seeds (npz, BVH, dataset sample) and the CMU
+protocol on the real benchmark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from skeletal import checkpoint, models
+from skeletal.cli import main
+from skeletal.errors import LayoutError
+from skeletal.evaluation.forecast import forecast
+from skeletal.evaluation.prediction import CMU_HORIZONS_MS, cmu_protocol, cmu_test_windows
+from skeletal.geometry import axis_angle_to_matrix
+
+TINY = dict(num_layers=1, num_heads=2, model_dim=8, feedforward_dim=16, dropout=0.0, window=10)
+
+
+def _model_file(tmp_path: Path, skeleton: str) -> Path:
+    torch.manual_seed(0)
+    model = models.create("st-transformer", skeleton=skeleton, representation="matrix", **TINY)
+    path = tmp_path / "tiny.safetensors"
+    checkpoint.save(path, model, "st-transformer", {"skeleton": skeleton, "representation": "matrix", **TINY},
+                    task="prediction", skeleton=skeleton)  # fmt: skip
+    return path
+
+
+def _seed_npz(tmp_path: Path, frames: int = 12) -> Path:
+    rng = np.random.default_rng(0)
+    rotations = np.asarray(axis_angle_to_matrix(0.3 * rng.normal(size=(frames, 32, 3))))
+    path = tmp_path / "seed.npz"
+    np.savez(path, rotations=rotations, fps=25.0, layout="h36m32")
+    return path
+
+
+def test_twenty_seconds_finite_with_gif(tmp_path: Path) -> None:
+    result = forecast(_model_file(tmp_path, "h36m32"), str(_seed_npz(tmp_path)), 20.0, tmp_path / "out",
+                      render_every=100)  # fmt: skip
+    with np.load(result.npz) as archive:
+        rotations, positions = archive["rotations"], archive["positions"]
+        assert rotations.shape == (500, 32, 3, 3)  # 20 s at 25 fps, every frame kept
+        assert positions.shape == (510, 32, 3)  # 10 seed frames + 500
+        assert np.isfinite(positions).all()
+        assert float(archive["fps"]) == 25.0 and str(archive["layout"]) == "h36m32"
+        assert json.loads(str(archive["metadata"]))["generated_frames"] == 500
+    # valid rotations all the way: no blow-up after 500 autoregressive steps
+    eye = np.broadcast_to(np.eye(3), rotations.shape)
+    np.testing.assert_allclose(rotations @ np.swapaxes(rotations, -1, -2), eye, atol=1e-4)
+    assert np.abs(positions).max() < 10 * np.abs(positions[:10]).max()  # bones keep their lengths
+    assert result.animation is not None
+    with Image.open(result.animation) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 6  # frames 0, 100, ..., 500 of 510
+        assert gif.size[0] > gif.size[1]  # prediction beside the ground truth (2 seed frames continue it)
+
+
+def test_cli_predict_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model_file, seed = _model_file(tmp_path, "h36m32"), _seed_npz(tmp_path)
+    code = main(["predict", str(model_file), str(seed), "--seconds", "0.4", "--out", str(tmp_path / "cli")])
+    assert code == 0
+    assert (tmp_path / "cli" / "prediction.npz").is_file() and (tmp_path / "cli" / "prediction.gif").is_file()
+    assert "prediction.gif" in capsys.readouterr().out
+
+
+def test_seed_layout_mismatch(tmp_path: Path, shared_data: Path) -> None:
+    model_file = _model_file(tmp_path, "cmu38")
+    with pytest.raises(LayoutError, match="cmu38"):
+        forecast(model_file, str(shared_data / "cmu-mocap-raw" / "01_01.bvh"), 1.0, tmp_path / "bvh")
+    with pytest.raises(LayoutError, match="h36m32"):
+        forecast(model_file, str(_seed_npz(tmp_path)), 1.0, tmp_path / "npz")
+    assert main(["predict", str(model_file), str(_seed_npz(tmp_path)), "--seconds", "1", "--out", str(tmp_path)]) == 2
+
+
+def test_dataset_sample_seed_has_ground_truth(tmp_path: Path, shared_data: Path) -> None:
+    result = forecast(_model_file(tmp_path, "cmu38"), "cmu:test/walking/walking_1.txt", 0.5, tmp_path / "cmu",
+                      data_root=shared_data / "cmu-mocap-expmap", render_every=15)  # fmt: skip
+    with np.load(result.npz) as archive:
+        assert archive["rotations"].shape == (30, 38, 3, 3)  # 0.5 s at 60 fps
+        assert archive["ground_truth_positions"].shape == archive["positions"].shape == (40, 38, 3)
+        np.testing.assert_allclose(archive["positions"][:10], archive["ground_truth_positions"][:10], atol=1e-3)
+
+
+def test_cmu_protocol_zero_velocity(shared_data: Path) -> None:
+    root = shared_data / "cmu-mocap-expmap"
+    zero = models.create("zero-velocity", skeleton="cmu38", representation="matrix", window=50)
+    table = cmu_protocol(zero, root, actions=["walking", "running"])
+    assert table.horizons_ms == CMU_HORIZONS_MS
+    assert list(table.values["euler"]) == ["walking", "running", "average"]
+    walking = np.asarray(table.values["mpjpe"]["walking"])
+    assert np.all(np.diff(walking) > 0) and 5 < walking[0] < 100  # mm; error grows with the horizon
+    # the same numbers from a predictions array (last seed frame repeated)
+    windows = cmu_test_windows(root, "matrix", 50, ["walking", "running"])
+    copies = {a: np.repeat(w[:, 49:50], 25, axis=1) for a, w in windows.items()}
+    again = cmu_protocol(copies, root, "matrix", actions=["walking", "running"])
+    np.testing.assert_allclose(again.values["euler"]["average"], table.values["euler"]["average"], rtol=1e-6)
+
+
+def test_cli_eval_protocol(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _model_file(tmp_path, "cmu38")
+    assert main(["eval", str(path), "--protocol", "cmu", "--data", str(shared_data / "cmu-mocap-expmap")]) == 0
+    output = capsys.readouterr().out
+    assert "CMU-Mocap" in output and "| average |" in output

@@ -1,0 +1,157 @@
+"""Evaluation protocols of motion prediction, augmentation (mirror, reverse) and the training representations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from skeletal import models, skeletons
+from skeletal.data.augment_prediction import mirror_positions, mirror_rotations, reverse_time
+from skeletal.evaluation.prediction import (
+    CMU_TRUE_MS,
+    PredictionTable,
+    amass_protocol,
+    expmap_rotations,
+    long_horizon_protocol,
+    random_windows,
+    to_matrices,
+)
+from skeletal.geometry import axis_angle_to_matrix, convert_rotations, forward_kinematics
+from skeletal.tasks.prediction import PredictionTask, next_step_loss
+
+
+def _random_rotations(shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.as_tensor(axis_angle_to_matrix(torch.randn(*shape, 3, generator=generator, dtype=torch.float64)))
+
+
+@pytest.mark.parametrize("representation", ["matrix", "quaternion", "axis_angle", "rotation_6d"])
+def test_mirror_twice_is_identity(representation: str) -> None:
+    matrices = _random_rotations((4, 32))
+    x = torch.as_tensor(convert_rotations(matrices, "matrix", representation, flat_matrix=True))
+    twice = mirror_rotations(mirror_rotations(x, "h36m32", representation), "h36m32", representation)
+    back = torch.as_tensor(convert_rotations(twice, representation, "matrix"))
+    assert torch.allclose(back, matrices, atol=1e-9)
+    once = torch.as_tensor(convert_rotations(mirror_rotations(x, "h36m32", representation), representation, "matrix"))
+    assert not torch.allclose(once, matrices, atol=1e-3)
+    assert torch.allclose(torch.linalg.det(once), torch.ones(4, 32, dtype=torch.float64), atol=1e-9)
+
+
+def test_mirror_commutes_with_forward_kinematics() -> None:
+    # h36m32: left and right legs differ in the sign of x (the left/right axis); the arms' measured offsets are not
+    # exactly symmetric, so FK runs on the symmetrised offsets (offset[mirror(j)] = S offset[j]).
+    skeleton = skeletons.get("h36m32")
+    measured = torch.as_tensor(np.asarray(skeleton.offsets, dtype=np.float64))
+    sign = torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64)
+    left_leg, right_leg = measured[list(skeleton.left[:3])], measured[list(skeleton.right[:3])]
+    assert torch.allclose(left_leg, right_leg * sign)
+    offsets = (measured + measured[list(skeleton.flip_permutation)] * sign) / 2
+    rotations = _random_rotations((3, 32), seed=1)
+    _, positions = forward_kinematics(rotations, offsets, skeleton.parents)
+    flat = rotations.reshape(3, 32, 9)
+    mirrored = mirror_rotations(flat, skeleton).reshape(3, 32, 3, 3)
+    _, mirrored_positions = forward_kinematics(mirrored, offsets, skeleton.parents)
+    assert torch.allclose(torch.as_tensor(mirrored_positions), mirror_positions(torch.as_tensor(positions), skeleton))
+
+
+def test_reverse_time() -> None:
+    x = torch.arange(2 * 5 * 3 * 4, dtype=torch.float32).reshape(2, 5, 3, 4)
+    assert torch.equal(reverse_time(x)[:, 0], x[:, -1])
+    assert torch.equal(reverse_time(reverse_time(x)), x)
+
+
+def test_expmap_rotations_convention_and_round_trip() -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(2, 3 + 3 * 4))
+    matrices = expmap_rotations(rows, 4, "matrix").reshape(2, 4, 3, 3)
+    # Stored exp-map omega is the row-convention rotation: our local rotation is R(-omega) = R(omega)^T.
+    expected = np.swapaxes(np.asarray(axis_angle_to_matrix(rows[:, 3:].reshape(2, 4, 3))), -1, -2)
+    np.testing.assert_allclose(matrices, expected, atol=1e-6)
+    for representation in ("quaternion", "axis_angle", "rotation_6d"):
+        converted = expmap_rotations(rows, 4, representation)
+        np.testing.assert_allclose(to_matrices(converted, representation), expected, atol=1e-5)
+
+
+def test_to_matrices_projects_to_nearest_rotation() -> None:
+    rotation = _random_rotations((1,), seed=3)[0].numpy()
+    noisy = rotation + 1e-3 * np.random.default_rng(1).normal(size=(3, 3))
+    projected = to_matrices(noisy.reshape(1, 9), "matrix")[0]
+    np.testing.assert_allclose(projected @ projected.T, np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(projected, rotation, atol=5e-3)
+
+
+def test_cmu_horizons_real_time() -> None:
+    assert CMU_TRUE_MS == (33.3, 66.7, 133.3, 166.7, 233.3, 416.7)
+
+
+def test_table_average_and_markdown() -> None:
+    table = PredictionTable("toy", (80, 160), units={"euler": "rad"})
+    table.add("euler", "a", [1.0, 2.0])
+    table.add("euler", "b", [3.0, 6.0])
+    table.average("euler")
+    assert table.values["euler"]["average"] == [2.0, 4.0]
+    assert table.flat()["euler/average/160ms"] == 4.0
+    assert "| average | 2.000 | 4.000 |" in table.to_markdown()
+
+
+def test_amass_protocol_cumulative_mean() -> None:
+    # A perfect prediction except one joint rotated by 0.1 rad about z from frame 12 on: the joint-angle error
+    # per frame is 0.1 / 15 joints... on global rotations the error propagates to the children of that joint.
+    windows = np.broadcast_to(np.eye(3).reshape(9), (2, 144, 15, 9)).astype(np.float32).copy()
+    predicted = windows[:, 120:].copy()
+    turn = np.asarray(axis_angle_to_matrix(np.array([0.0, 0.0, 0.1]))).reshape(9)
+    leaf = 14  # amass15 index of a leaf joint (SMPL 19, right elbow has child 21 outside the major joints)
+    predicted[:, 12:, leaf] = turn
+    table = amass_protocol(predicted, windows, "matrix")
+    angle = table.values["joint_angle"]["all"]
+    per_frame = 0.1 / 15
+    expected = [0.0, 0.0, per_frame * 6 / 18, per_frame * 12 / 24]
+    np.testing.assert_allclose(angle, expected, atol=1e-6)
+
+
+def test_long_horizon_protocol_shapes() -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(125)[None, :, None, None] / 25
+    predicted = np.sin(2 * np.pi * t + rng.normal(size=(4, 1, 5, 3)))
+    test = random_windows([rng.normal(size=(60, 5, 3)) for _ in range(3)], 25, 16)
+    result = long_horizon_protocol(predicted, test, fps=25)
+    assert result.seconds == [1, 2, 3, 4, 5]
+    assert np.all(np.asarray(result.kld) > 0)
+    assert result.reference_entropy > max(result.entropy)  # white noise is spread over every frequency
+
+
+@pytest.mark.parametrize("representation", ["matrix", "quaternion", "axis_angle", "rotation_6d"])
+def test_task_trains_on_every_representation(representation: str) -> None:
+    torch.manual_seed(0)
+    kwargs = dict(skeleton="h36m32", representation=representation, num_layers=1, num_heads=2, model_dim=8,
+                  feedforward_dim=8, window=12)  # fmt: skip
+    task = PredictionTask("st-transformer", kwargs, optim={"representation": representation, "warmup": 10,
+                                                           "seed_frames": 8, "horizon": 4})  # fmt: skip
+    size = {"matrix": 9, "quaternion": 4, "axis_angle": 3, "rotation_6d": 6}[representation]
+    matrices = _random_rotations((2, 12, 32), seed=2)
+    x = torch.as_tensor(convert_rotations(matrices, "matrix", representation, flat_matrix=True)).float()
+    assert x.shape[-1] == size
+    loss = task.training_step((x,), 0)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert next_step_loss(x, x) >= 0
+
+
+def test_seq2seq_trains_on_sampling_loss() -> None:
+    torch.manual_seed(0)
+    task = PredictionTask("seq2seq", {"skeleton": "h36m32", "hidden_size": 8, "window": 6},
+                          optim={"seed_frames": 6, "horizon": 4})  # fmt: skip
+    x = torch.as_tensor(convert_rotations(_random_rotations((2, 10, 32)), "matrix", "matrix", flat_matrix=True)).float()
+    loss = task.training_step((x,), 0)
+    expected = task.model.sampling_loss(x[:, :6], x[:, 6:])
+    assert torch.allclose(loss, expected)
+
+
+def test_zero_velocity_model_equals_copying_the_last_frame() -> None:
+    model = models.create("zero-velocity", skeleton="h36m32", representation="matrix", window=8)
+    from skeletal.evaluation.prediction import rollout_windows
+
+    seeds = convert_rotations(_random_rotations((3, 8, 32)), "matrix", "matrix", flat_matrix=True).numpy()
+    predicted = rollout_windows(model, seeds.astype(np.float32), 5)
+    np.testing.assert_allclose(predicted, np.repeat(seeds[:, -1:], 5, axis=1), atol=1e-5)
