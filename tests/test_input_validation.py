@@ -72,16 +72,7 @@ def test_integer_dtype(name: str) -> None:
     _reject(model, (x * 10).long(), "floating-point", "torch.int64")
 
 
-NAN_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="prediction models: MotionPredictor.check (models/prediction/common.py) calls check_input with "
-    "finite=False, so NaN/inf inputs are not rejected (not fixed here: that file is uncommitted work of its author)",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=NAN_GAP) if models.info(n).task == "prediction" else n for n in NAMES]
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_nan(name: str) -> None:
     model, x = model_and_input(name)
     bad = x.clone()

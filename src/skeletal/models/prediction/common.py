@@ -62,5 +62,4 @@ class MotionPredictor(nn.Module):
             skeleton=self.skeleton,
             channels=self.joint_features,
             what=f"input of {type(self).__name__} ({self.representation})",
-            finite=False,
         )
