@@ -12,11 +12,17 @@ A split on disk is an ``.npz`` file with those keys, a folder holding ``x.npy`` 
 written by the readers' ``prepare_*`` functions (``train_data.npy`` with ``train_label.json`` beside it). The
 ``.npy`` arrays are opened with ``np.load(mmap_mode="r")``, so datasets larger than memory stream from disk
 and DataLoader workers share the pages.
+
+Recognition streams (2s-AGCN, Shi et al. 2019, section 3.3; ST-TR journal section V-C) are made per sample by
+:func:`make_stream` from the stored joints, never stored as extra copies: ``joint`` (as stored), ``bone``
+(joint minus parent, :func:`skeletal.data.transforms.to_bones`), ``motion`` (next frame minus frame,
+:func:`skeletal.data.transforms.to_motion`) and ``joint+bone`` (both concatenated on the channels, ``2 C``
+channels, the input of the ``*-bones`` models). Set it with ``data.stream`` (and ``data.skeleton`` for bones).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +31,53 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from skeletal.errors import DataError, ShapeError
+from skeletal.errors import ConfigError, DataError, ShapeError
 
 KEYS = {"recognition": ("x", "y"), "prediction": ("x",), "lifting": ("x", "y")}
 DIMS = {"recognition": (5, 1), "prediction": (4,), "lifting": (4, 4)}
 
 Split = dict[str, np.ndarray]
+STREAMS = ("joint", "bone", "motion", "joint+bone")
+"""Recognition input streams (see the module docstring)."""
+
+
+def make_stream(x: np.ndarray, stream: str, skeleton: Any = None) -> np.ndarray:
+    """The ``stream`` of joint coordinates ``x``, channels-last.
+
+    Args:
+        x: Joints ``(..., T, V, C)`` (one sample ``(M, T, V, C)`` or a batch).
+        stream: One of :data:`STREAMS`.
+        skeleton: Layout (name or :class:`~skeletal.skeletons.Skeleton`), needed by ``bone`` and ``joint+bone``.
+
+    Returns:
+        ``(..., T, V, C)``, or ``(..., T, V, 2 C)`` for ``joint+bone`` (joints first).
+    """
+    from skeletal.data.transforms import to_bones, to_motion
+
+    if stream not in STREAMS:
+        raise ConfigError(f"data.stream: expected one of {', '.join(STREAMS)}, got {stream!r}")
+    if stream == "joint":
+        return x
+    if stream == "motion":
+        return to_motion(np.asarray(x))
+    if skeleton is None or skeleton == "":
+        raise ConfigError(f"the {stream!r} stream needs the layout: set data.skeleton (e.g. ntu25)")
+    bones = to_bones(np.asarray(x), skeleton)
+    return bones if stream == "bone" else np.concatenate([np.asarray(x), bones], axis=-1)
+
+
+class StreamTransform:
+    """Callable ``x -> make_stream(x, stream, skeleton)`` (picklable, for DataLoader workers)."""
+
+    def __init__(self, stream: str, skeleton: Any = None):
+        if stream not in STREAMS:
+            raise ConfigError(f"data.stream: expected one of {', '.join(STREAMS)}, got {stream!r}")
+        if stream in ("bone", "joint+bone") and not skeleton:
+            raise ConfigError(f"the {stream!r} stream needs the layout: set data.skeleton (e.g. ntu25)")
+        self.stream, self.skeleton = stream, skeleton
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return make_stream(x, self.stream, self.skeleton)
 
 
 class ArrayDataset(Dataset):
@@ -39,11 +86,19 @@ class ArrayDataset(Dataset):
     Args:
         arrays: Named arrays (numpy or memory-mapped), each ``(N, ...)``.
         keys: Which arrays a sample returns, in order.
+        transforms: Per key, a function applied to each sample's array (e.g. ``{"x": StreamTransform("bone",
+            "ntu25")}``).
     """
 
-    def __init__(self, arrays: Mapping[str, np.ndarray], keys: tuple[str, ...]):
+    def __init__(
+        self,
+        arrays: Mapping[str, np.ndarray],
+        keys: tuple[str, ...],
+        transforms: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    ):
         self.arrays = {k: arrays[k] for k in keys}
         self.keys = keys
+        self.transforms = dict(transforms or {})
         lengths = {k: len(v) for k, v in self.arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ShapeError(f"arrays of one split must have the same number of samples, got {lengths}")
@@ -56,6 +111,8 @@ class ArrayDataset(Dataset):
         sample = []
         for key in self.keys:
             value = np.asarray(self.arrays[key][index])
+            if key in self.transforms:
+                value = self.transforms[key](value)
             tensor = torch.from_numpy(np.array(value, copy=True))
             sample.append(tensor.long() if tensor.dtype in (torch.int32, torch.int64, torch.int16) else tensor.float())
         return tuple(sample)
@@ -184,6 +241,8 @@ class SkeletonDataModule(L.LightningDataModule):
         batch_size: Samples per batch and device.
         num_workers: Loader worker processes (persistent when > 0).
         seed: Seed of the training order (``seed + epoch`` each epoch, see :class:`EpochShuffleSampler`).
+        stream: Recognition input stream made on the fly from the stored joints (:data:`STREAMS`).
+        skeleton: Layout of the data (needed by the bone streams).
     """
 
     def __init__(
@@ -195,10 +254,15 @@ class SkeletonDataModule(L.LightningDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         seed: int = 0,
+        stream: str = "joint",
+        skeleton: Any = None,
     ):
         super().__init__()
         if task not in KEYS:
             raise DataError(f"unknown task {task!r}; expected one of {tuple(KEYS)}")
+        if stream != "joint" and task != "recognition":
+            raise ConfigError(f"data.stream {stream!r} applies to recognition only, not {task}")
+        self.transforms = {} if stream == "joint" else {"x": StreamTransform(stream, skeleton)}
         self.task = task
         self.splits = {"train": train, "val": val, "test": test if test is not None else val}
         for name, split in self.splits.items():
@@ -218,13 +282,17 @@ class SkeletonDataModule(L.LightningDataModule):
                 name: None if getattr(data, name) is None else load_split(getattr(data, name), task)
                 for name in ("train", "val", "test")
             }
-        return cls(task, splits["train"], splits["val"], splits["test"], data.batch_size, data.num_workers, seed)
+        stream = getattr(data, "stream", "joint")
+        return cls(
+            task, splits["train"], splits["val"], splits["test"], data.batch_size, data.num_workers, seed,
+            stream=stream, skeleton=data.skeleton,
+        )  # fmt: skip
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         arrays = self.splits[split]
         if arrays is None:
             raise DataError(f"no {split} split was given")
-        dataset = ArrayDataset(arrays, KEYS[self.task])
+        dataset = ArrayDataset(arrays, KEYS[self.task], self.transforms)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,

@@ -30,7 +30,9 @@ class RecognitionTask(SkeletalTask):
     Kinetics). Metrics: top-1 and top-5 accuracy (fraction in [0, 1]), averaged over samples (and ranks).
 
     Shape:
-        batch: ``x (N, M, T, V, C)``, ``y (N,)``; the model returns logits ``(N, classes)``.
+        batch: ``x (N, M, T, V, C)``, ``y (N,)``; the model returns logits ``(N, classes)``, or summed
+        probabilities when it says ``outputs_probabilities`` (``TwoStream``): then the loss is the negative
+        log-likelihood of the normalised scores and ``predict_step`` returns them normalised.
     """
 
     task_name: ClassVar[str] = "recognition"
@@ -45,7 +47,11 @@ class RecognitionTask(SkeletalTask):
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
         logits = self.model(x)
-        loss = F.cross_entropy(logits, y)
+        if getattr(self.model, "outputs_probabilities", False):
+            probabilities = logits / logits.sum(dim=-1, keepdim=True)
+            loss = F.nll_loss(probabilities.clamp_min(1e-12).log(), y)
+        else:
+            loss = F.cross_entropy(logits, y)
         on_step = stage == "train"
         self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, sync_dist=not on_step)
         for k in (1, 5):
@@ -64,7 +70,10 @@ class RecognitionTask(SkeletalTask):
         self._step(batch, "test")
 
     def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self.model(batch[0]).softmax(dim=-1)
+        scores = self.model(batch[0])
+        if getattr(self.model, "outputs_probabilities", False):
+            return scores / scores.sum(dim=-1, keepdim=True)
+        return scores.softmax(dim=-1)
 
     def configure_optimizers(self) -> Any:
         opt = self.optim
