@@ -56,11 +56,24 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
     Console().print(table)
 
 
+def _is_recognition(path: str) -> bool:
+    from pathlib import Path
+
+    from skeletal import checkpoint
+
+    if not Path(path).is_file() or Path(path).suffix.lower() in checkpoint.PICKLE_SUFFIXES:
+        return False
+    return checkpoint.read_metadata(path).task == "recognition"
+
+
 def _cmd_eval(args: argparse.Namespace) -> None:
     from skeletal.tasks import evaluate
 
     if args.protocol:
         _eval_protocol(args)
+        return
+    if args.ensemble or _is_recognition(args.checkpoint):
+        _eval_recognition(args)
         return
     metrics = evaluate(args.checkpoint, args.data, batch_size=args.batch_size, progress_bar=not args.quiet)
     _print_metrics(metrics, f"evaluation of {args.checkpoint}")
@@ -82,6 +95,32 @@ def _eval_protocol(args: argparse.Namespace) -> None:
     print(table)
 
 
+def _eval_recognition(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from skeletal.evaluation.recognition import evaluate_recognition
+
+    names = None
+    if args.classes:
+        names = [line.strip() for line in Path(args.classes).read_text().splitlines() if line.strip()]
+    report = evaluate_recognition(
+        args.checkpoint, args.data, args.ensemble, batch_size=args.batch_size, out=args.out, class_names=names
+    )
+    title = args.checkpoint + (f" + {args.ensemble} (softmax scores summed)" if args.ensemble else "")
+    _print_metrics(report.metrics(), f"evaluation of {title}")
+    table = Table(title="per-class top-1 accuracy")
+    for column in ("class", "name", "samples", "accuracy"):
+        table.add_column(column, justify="left" if column == "name" else "right")
+    for index, (name, count, accuracy) in enumerate(zip(report.class_names, report.counts, report.per_class)):
+        table.add_row(str(index), name, str(int(count)), "" if count == 0 else f"{accuracy:.4f}")
+    Console().print(table)
+    for kind, path in report.files.items():
+        print(f"{kind.replace('_', '-')}: {path}")
+
+
 def _cmd_predict(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -95,7 +134,12 @@ def _cmd_predict(args: argparse.Namespace) -> None:
         print(f"wrote {result.npz}" + (f" and {result.animation}" if result.animation else ""))
         return
     output = args.output or str(Path(args.input).with_suffix("")) + "_pred.npz"
-    path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
+    if args.ensemble or _is_recognition(args.checkpoint):
+        from skeletal.evaluation.recognition import predict_recognition
+
+        path = predict_recognition(args.checkpoint, args.input, output, args.ensemble, batch_size=args.batch_size)
+    else:
+        path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
     print(f"wrote {path}")
 
 
@@ -126,6 +170,30 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     tasks = tuple(args.task) if args.task else ("recognition", "prediction", "lifting")
     rows = run_demo(tasks, budget_s=args.budget, output=args.output, seed=args.seed, progress_bar=not args.quiet)
     print_table(rows)
+
+
+def _cmd_viz_attention(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from skeletal import models
+    from skeletal.errors import ConfigError
+    from skeletal.evaluation.recognition import draw_attention, load_recognition_input, load_recognition_model
+
+    x = load_recognition_input(args.input, sample=args.sample)
+    if Path(args.model).suffix == ".safetensors" or Path(args.model).is_file():
+        model, info = load_recognition_model(args.model)
+        skeleton = args.skeleton or info.skeleton or info.model_kwargs.get("skeleton")
+    else:  # a registered name: untrained weights (shows the mechanics, not learned attention)
+        skeleton = args.skeleton or "ntu25"
+        model = models.create(args.model, skeleton=skeleton, num_persons=len(x), in_channels=x.shape[-1]).eval()
+    if not isinstance(skeleton, str) or not skeleton:
+        raise ConfigError("viz attention: the layout is unknown; pass --skeleton")
+    files = draw_attention(
+        model, x, skeleton, args.layer, args.frame, args.out, person=args.person, head=args.head,
+        axes=tuple(args.axes), gif=not args.no_gif, max_frames=args.max_frames, fps=args.fps,
+    )  # fmt: skip
+    for path in files.values():
+        print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["cmu", "h36m", "h36m-256"],
         help="prediction: run a benchmark protocol on the dataset folder --data (CMU exp-maps, H3.6M exp-maps)",
     )
+    evaluate.add_argument(
+        "--ensemble",
+        metavar="MODEL_FILE",
+        help="recognition: a second stream (e.g. T-TR with an S-TR checkpoint); softmax scores summed (two-stream)",
+    )
+    evaluate.add_argument(
+        "--out", help="recognition: folder of confusion.png and per_class.csv (default beside the model file)"
+    )
+    evaluate.add_argument("--classes", help="recognition: text file of class names, one per line")
     evaluate.set_defaults(handler=_cmd_eval)
 
     predict = commands.add_parser(
@@ -180,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--out", help="output folder of --seconds (default: CHECKPOINT_forecast)")
     predict.add_argument("--render-every", type=int, help="animate every k-th frame (default: at most 300 frames)")
+    predict.add_argument("--ensemble", metavar="MODEL_FILE", help="recognition: second stream, softmax scores summed")
     predict.set_defaults(handler=_cmd_predict)
 
     prepare = commands.add_parser("prepare", help="convert a raw dataset into memory-mappable arrays")
@@ -209,6 +287,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(handler=_cmd_demo)
+
+    viz = commands.add_parser("viz", help="draw what a model looks at")
+    figures = viz.add_subparsers(dest="figure", metavar="FIGURE", required=True)
+    attention = figures.add_parser(
+        "attention",
+        help="spatial attention of a layer and frame: V x V heatmap + joint relevance on the skeleton (PNG, GIF)",
+        description="Draw, as the ST-TR journal's appendix C, the V x V spatial self-attention of one layer and frame "
+        "(mean over heads) as a heatmap and each joint's relevance (column sum) as circle sizes on the skeleton, as a "
+        "PNG and as a GIF over the frames of that layer.",
+    )
+    attention.add_argument("model", help="model file (.safetensors) or a registered model name (untrained weights)")
+    attention.add_argument(
+        "input", help=".npy/.npz joints (T, V, C), (M, T, V, C) or (N, M, T, V, C) (a prepared split), or NTU .skeleton"
+    )
+    attention.add_argument("--layer", type=int, default=-1, help="spatial attention layer (default -1, the last)")
+    attention.add_argument("--frame", type=int, default=0, help="frame of that layer (strided layers have fewer)")
+    attention.add_argument("--out", default="attention", help="output folder (default ./attention)")
+    attention.add_argument("--sample", type=int, default=0, help="row of an (N, M, T, V, C) input")
+    attention.add_argument("--person", type=int, default=0, help="person drawn")
+    attention.add_argument("--head", type=int, help="one head (default: mean over heads)")
+    attention.add_argument("--axes", type=int, nargs=2, default=[0, 1], help="pose coordinates drawn (default 0 1)")
+    attention.add_argument("--skeleton", help="layout of the input (default: the model file's)")
+    attention.add_argument("--max-frames", type=int, default=64, help="frames in the GIF (default 64)")
+    attention.add_argument("--fps", type=int, default=10, help="GIF frames per second")
+    attention.add_argument("--no-gif", action="store_true", help="only the PNG")
+    attention.set_defaults(handler=_cmd_viz_attention)
     return parser
 
 

@@ -52,6 +52,8 @@ class DataConfig:
         val: Prepared validation split.
         test: Prepared test split (defaults to ``val``).
         skeleton: Layout name of the data (flip augmentation, checks); defaults to the model's ``skeleton``.
+        stream: Recognition input stream made on the fly from the joints: ``joint``, ``bone``, ``motion`` or
+            ``joint+bone`` (channels concatenated, for the ``*-bones`` models); see :mod:`skeletal.tasks.data`.
         batch_size: Samples per batch (per device).
         num_workers: DataLoader worker processes.
         synthetic: Keyword arguments of the synthetic generator (sizes, classes, frames...).
@@ -62,6 +64,7 @@ class DataConfig:
     val: str | None = None
     test: str | None = None
     skeleton: str | None = None
+    stream: str = "joint"
     batch_size: int = 32
     num_workers: int = 0
     synthetic: dict[str, Any] = field(default_factory=dict)

@@ -180,7 +180,7 @@ def class_scores(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> np.nd
     device = next(model.parameters()).device
     outputs = []
     for start in range(0, len(x), batch_size):
-        batch = torch.as_tensor(np.asarray(x[start : start + batch_size], dtype=np.float32), device=device)
+        batch = torch.as_tensor(np.array(x[start : start + batch_size], dtype=np.float32), device=device)
         scores = model(batch)
         if getattr(model, "outputs_probabilities", False):
             scores = scores / scores.sum(dim=-1, keepdim=True)
@@ -302,3 +302,112 @@ def predict_recognition(
     output_path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(output_path, probabilities=probabilities, labels=probabilities.argmax(axis=-1))
     return output_path
+
+
+def load_recognition_input(path: str | Path, sample: int = 0) -> np.ndarray:
+    """One recognition sample ``(M, T, V, C)`` from a file.
+
+    Accepted: ``.npy`` or ``.npz`` (key ``x``, else its only array) holding one person ``(T, V, C)``, one sample
+    ``(M, T, V, C)`` or a batch / prepared split ``(N, M, T, V, C)`` (memory-mapped; ``sample`` picks the row),
+    and a raw NTU RGB+D ``.skeleton`` file (read and normalised as :func:`skeletal.data.ntu.prepare_ntu` does).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file {path} does not exist")
+    if path.suffix == ".skeleton":
+        from skeletal.data.ntu import pre_normalization, sample_array
+
+        return pre_normalization(sample_array(path)[None])[0].astype(np.float32)
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                key = "x" if "x" in archive.files else (archive.files[0] if len(archive.files) == 1 else None)
+                if key is None:
+                    raise DataError(f"expected key 'x' (or a single array), found {archive.files}", path)
+                x = archive[key]
+        else:
+            x = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(f"expected a .npy array, an .npz or an NTU .skeleton file ({error})", path) from None
+    if x.ndim == 5:
+        if not 0 <= sample < len(x):
+            raise DataError(f"sample {sample} out of range: the file holds {len(x)} samples", path)
+        x = x[sample]
+    elif x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise DataError(f"expected (T, V, C), (M, T, V, C) or (N, M, T, V, C) joints, got shape {x.shape}", path)
+    return np.asarray(x, dtype=np.float32)
+
+
+def fit_persons(x: np.ndarray, num_persons: int) -> np.ndarray:
+    """Zero-pad or cut the person axis of ``x (M, T, V, C)`` to ``num_persons`` (as the NTU arrays hold zeros)."""
+    if len(x) >= num_persons:
+        return x[:num_persons]
+    return np.concatenate([x, np.zeros((num_persons - len(x), *x.shape[1:]), dtype=x.dtype)])
+
+
+def draw_attention(
+    model: nn.Module,
+    x: np.ndarray,
+    skeleton: str,
+    layer: int,
+    frame: int,
+    out: str | Path,
+    person: int = 0,
+    head: int | None = None,
+    axes: tuple[int, int] = (0, 1),
+    gif: bool = True,
+    max_frames: int = 64,
+    fps: int = 10,
+) -> dict[str, Path]:
+    """Spatial attention of one sample as the journal's appendix C draws it: a PNG and a GIF over the frames.
+
+    Args:
+        model: A recognition model with spatial self-attention (``s-tr``, ``st-tr``... or a :class:`StreamInput`).
+        x: One sample's joints ``(M, T, V, C)`` (persons padded or cut to the model's).
+        skeleton: Layout of the joints.
+        layer: Spatial attention layer (index into ``AttentionMaps.spatial``; negative from the last).
+        frame: Frame of that layer (layers after a stride have fewer frames).
+        out: Output folder: ``attention_layer{L}_frame{F}.png`` and ``attention_layer{L}.gif``.
+        person: Which person's attention and pose are drawn.
+        head: A single head, or the mean over heads.
+        axes: The two pose coordinates drawn.
+        gif: Also write the animation.
+        max_frames: At most this many (first) frames in the animation.
+        fps: Frames per second of the animation.
+
+    Returns:
+        The paths written: ``{"png": ..., "gif": ...}``.
+    """
+    from skeletal.viz.attention import animate_spatial_attention, plot_spatial_attention
+
+    num_persons = int(getattr(_inner(model), "num_persons", len(x)) or len(x))
+    x = fit_persons(x, num_persons)
+    if not 0 <= person < num_persons:
+        raise DataError(f"person {person} out of range: the model takes {num_persons} persons")
+    with torch.no_grad():
+        output = model(torch.from_numpy(np.array(x, dtype=np.float32))[None], return_attention=True)
+    _, maps = output
+    pose = x[person][..., :3]
+    out = Path(out)
+    png = out / f"attention_layer{layer}_frame{frame}.png"
+    files = {"png": plot_spatial_attention(maps, pose, skeleton, layer, frame, png, person, head, axes)}
+    if gif:
+        total = maps.spatial[layer].shape[2]
+        files["gif"] = animate_spatial_attention(
+            maps, pose, skeleton, layer, out / f"attention_layer{layer}.gif", sample=person, head=head, axes=axes,
+            fps=fps, frames=range(min(total, max_frames)),
+        )  # fmt: skip
+    return files
+
+
+def _inner(model: nn.Module) -> nn.Module:
+    """The first plain model inside ``StreamInput`` / ``TwoStream`` wrappers."""
+    while True:
+        if isinstance(model, StreamInput):
+            model = model.model
+        elif hasattr(model, "spatial") and isinstance(model.spatial, nn.Module):
+            model = model.spatial
+        else:
+            return model
