@@ -20,6 +20,7 @@ from einops import rearrange
 from torch import nn
 
 from skeletal.errors import ShapeError
+from skeletal.nn.validate import in_graph_capture
 
 
 class SemanticChannelGraphConv(nn.Module):
@@ -81,9 +82,8 @@ class SemanticChannelGraphConv(nn.Module):
         (a new tensor version, storage or device), since it does not depend on the input. Never while tracing
         or compiling, so exported graphs compute it from the mask.
         """
-        tracing = torch.jit.is_tracing() or torch.compiler.is_compiling()
-        frozen = not self.training and not torch.is_grad_enabled() and not tracing
-        key = (self.mask._version, self.mask.data_ptr(), self.mask.device)
+        frozen = not self.training and not torch.is_grad_enabled() and not in_graph_capture()
+        key = (self.mask._version, self.mask.data_ptr(), self.mask.device) if frozen else None
         if frozen and self._cache is not None and self._cache[0] == key:
             return self._cache[1], self._cache[2]
         adjacency = self.adjacency()

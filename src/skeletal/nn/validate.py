@@ -10,8 +10,22 @@ from skeletal.errors import ShapeError
 from skeletal.skeletons import Skeleton
 
 
+def in_graph_capture() -> bool:
+    """True while torch.jit traces/scripts or torch.compile / torch.export / the ONNX exporter capture a graph."""
+    if torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export():
+        return True
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and compiler.is_compiling())
+
+
 def check_finite(x: torch.Tensor, what: str = "input") -> None:
-    """Raise :class:`ShapeError` if ``x`` contains NaN or infinite values, saying how many and where first."""
+    """Raise :class:`ShapeError` if ``x`` contains NaN or infinite values, saying how many and where first.
+
+    Skipped while tracing, scripting, exporting or compiling: the check branches on the data, which a graph
+    cannot hold, and an exported graph is validated by its own runtime's caller.
+    """
+    if in_graph_capture():
+        return
     if x.is_floating_point() and not torch.isfinite(x).all():
         bad = (~torch.isfinite(x)).nonzero()
         raise ShapeError(f"{what} contains {len(bad)} NaN/inf values (first at index {tuple(bad[0].tolist())})")
