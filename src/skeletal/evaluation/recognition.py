@@ -161,14 +161,14 @@ def load_recognition_model(model_file: str | Path, ensemble: str | Path | None =
     infos = []
     for path in [model_file] + ([ensemble] if ensemble is not None else []):
         model = checkpoint.load(path)
-        info = model.skeletal_info
+        info: checkpoint.ModelFile = getattr(model, "skeletal_info")  # noqa: B009 (set by checkpoint.load)
         if info.task != "recognition":
             raise ConfigError(f"{path} is a {info.task or 'unknown'} model, not a recognition model")
         members.append(StreamInput(model, *_stream_of(info)))
         infos.append(info)
     if len(members) == 1:
         return members[0].eval(), infos[0]
-    classes = [m.model.classifier.out_features if hasattr(m.model, "classifier") else None for m in members]
+    classes = [_num_classes(m.model) for m in members]
     if None not in classes and classes[0] != classes[1]:
         raise ConfigError(f"the ensemble members have {classes[0]} and {classes[1]} classes; they must agree")
     return TwoStream(members[0], members[1]).eval(), infos[0]
@@ -400,6 +400,12 @@ def draw_attention(
             fps=fps, frames=range(min(total, max_frames)),
         )  # fmt: skip
     return files
+
+
+def _num_classes(model: nn.Module) -> int | None:
+    """Classes of a recognition network (its ``classifier``), ``None`` for wrappers without one."""
+    classifier = getattr(model, "classifier", None)
+    return classifier.out_features if isinstance(classifier, nn.Linear) else None
 
 
 def _inner(model: nn.Module) -> nn.Module:
