@@ -29,11 +29,10 @@ from skeletal.tasks import train
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "cmu-prediction"
 
-# Published CMU-Mocap results (same 8-windows-per-take test protocol, frames labelled 80 ... 1000 ms), averaged over
-# the 8 actions of the original release (our copy lacks basketball_signal and directing_traffic test takes, so the
-# averages compare only roughly). Euler error in radians: LTD (Mao et al., ICCV 2019), table 3 ("Ours" = LTD-10-25
-# in angle space); 3D MPJPE: HisRepItself (Mao et al., ECCV 2020), table 3.
-PUBLISHED: dict[str, dict[str, list[float | None]]] = {}
+# Published tables on this protocol (8 windows per test take, frames labelled 80 ... 1000 ms): Euler error (rad) in
+# LTD (Mao et al., ICCV 2019, CMU-Mocap table in angle space), 3D MPJPE over the 25 joints in HisRepItself (Mao et
+# al., ECCV 2020) and siMLPe (Guo et al., WACV 2023). Their averages cover 8 actions; our copy of the data has no
+# test take of basketball_signal and directing_traffic, so averages compare only per action.
 
 
 def train_model(config_file: str, representation: str, length: int, seconds: float, root: str) -> torch.nn.Module:
@@ -68,6 +67,7 @@ def main() -> None:
     parser.add_argument("--st-seconds", type=float, default=600.0)
     parser.add_argument("--seq2seq-seconds", type=float, default=240.0)
     parser.add_argument("--skip-train", action="store_true", help="evaluate the model files of an earlier run")
+    parser.add_argument("--long-seconds", type=int, default=20, help="PS entropy/KLD horizon (0: skip)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cmu_prediction.md"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -85,9 +85,49 @@ def main() -> None:
         tables[name] = cmu_protocol(model, args.root)
         print(f"{name}: evaluated in {time.time() - start:.1f} s")
     text = report(tables, trained)
+    if args.long_seconds > 0:
+        text += long_horizon(trained, args.root, args.long_seconds, Path(args.out).with_name("cmu_power_spectrum.png"))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)
+
+
+def long_horizon(trained: dict[str, torch.nn.Module], root: str, seconds: int, figure: Path) -> str:
+    """Supplement H / figure 4 on CMU: PS entropy and KLD of each second of ``seconds``-long predictions from the
+    test seeds, against 2,000 random 1-second windows of the test takes (joint positions after FK, 25 joints)."""
+    from skeletal.data.cmu import expmap_to_rotations, load_cmu_benchmark
+    from skeletal.evaluation.prediction import (
+        CMU_IGNORED_JOINTS,
+        cmu_positions,
+        cmu_test_windows,
+        long_horizon_protocol,
+        random_windows,
+        rollout_windows,
+        to_matrices,
+    )
+    from skeletal.viz.plots import plot_power_spectrum
+
+    fps, used = 60, [j for j in range(38) if j not in CMU_IGNORED_JOINTS]
+    takes = [t for sequences in load_cmu_benchmark(root, "test").values() for t in sequences]
+    test = random_windows([cmu_positions(expmap_to_rotations(t))[:, used] for t in takes], fps, 2000)
+    seeds = np.concatenate([w[:, :50] for w in cmu_test_windows(root, "matrix").values()])
+    results = {}
+    for name, model in trained.items():
+        start = time.time()
+        predicted = rollout_windows(model, seeds, seconds * fps, "matrix")
+        positions = cmu_positions(to_matrices(predicted, "matrix"))[..., used, :]
+        results[name] = long_horizon_protocol(positions, test, fps)
+        print(f"{name}: {seconds} s for {len(seeds)} seeds generated and scored in {time.time() - start:.0f} s")
+    plot_power_spectrum(results, figure, title=f"CMU, {len(seeds)} test seeds")
+    lines = ["", f"## Long horizons: power spectrum of each second ({figure.name})", ""]
+    lines += ["| second | " + " | ".join(f"{n} entropy | {n} KLD" for n in results) + " |"]
+    lines += ["|---" * (1 + 2 * len(results)) + "|"]
+    for i, second in enumerate(next(iter(results.values())).seconds):
+        cells = " | ".join(f"{r.entropy[i]:.3f} | {r.kld[i]:.3f}" for r in results.values())
+        lines.append(f"| {second} | {cells} |")
+    reference = next(iter(results.values())).reference_entropy
+    lines += ["", f"PS entropy of the test data's 1-second windows: {reference:.3f} nats.", ""]
+    return "\n".join(lines)
 
 
 def report(tables: dict[str, PredictionTable], trained: dict[str, torch.nn.Module]) -> str:

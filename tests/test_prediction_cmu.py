@@ -60,7 +60,19 @@ def test_twenty_seconds_finite_with_gif(tmp_path: Path) -> None:
 
 def test_cli_predict_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model_file, seed = _model_file(tmp_path, "h36m32"), _seed_npz(tmp_path)
-    code = main(["predict", str(model_file), str(seed), "--seconds", "0.4", "--out", str(tmp_path / "cli")])
+    code = main(
+        [
+            "predict",
+            str(model_file),
+            str(seed),
+            "--seconds",
+            "0.4",
+            "--out",
+            str(tmp_path / "cli"),
+            "--render-every",
+            "10",
+        ]
+    )
     assert code == 0
     assert (tmp_path / "cli" / "prediction.npz").is_file() and (tmp_path / "cli" / "prediction.gif").is_file()
     assert "prediction.gif" in capsys.readouterr().out

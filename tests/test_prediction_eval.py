@@ -155,3 +155,34 @@ def test_zero_velocity_model_equals_copying_the_last_frame() -> None:
     seeds = convert_rotations(_random_rotations((3, 8, 32)), "matrix", "matrix", flat_matrix=True).numpy()
     predicted = rollout_windows(model, seeds.astype(np.float32), 5)
     np.testing.assert_allclose(predicted, np.repeat(seeds[:, -1:], 5, axis=1), atol=1e-5)
+
+
+def _write_h36m(root, action: str, rng: np.random.Generator) -> None:
+    folder = root / "S5"
+    folder.mkdir(parents=True, exist_ok=True)
+    for subaction in (1, 2):
+        frames = np.cumsum(0.01 * rng.normal(size=(420, 99)), axis=0)
+        np.savetxt(folder / f"{action}_{subaction}.txt", frames, delimiter=",", fmt="%.6f")
+
+
+@pytest.mark.parametrize("samples", [8, 256])
+def test_h36m_protocol_on_files_in_the_benchmark_format(tmp_path, rng: np.random.Generator, samples: int) -> None:
+    from skeletal.data.h36m import load_h36m_expmap, srnn_windows, windows_256
+    from skeletal.evaluation.prediction import h36m_protocol
+
+    _write_h36m(tmp_path, "walking", rng)
+    zero = models.create("zero-velocity", skeleton="h36m32", representation="matrix", window=50)
+    table = h36m_protocol(zero, tmp_path, actions=["walking"], samples=samples)
+    assert table.horizons_ms == (80, 160, 320, 400)
+    errors = np.asarray(table.values["euler"]["walking"])
+    assert np.all(errors > 0) and np.all(np.diff(errors) > 0)
+    # the same value computed directly with the metric on the exp-maps (R(omega), the reference's convention)
+    from skeletal.metrics import euler_error
+
+    data = load_h36m_expmap(tmp_path, subjects=(5,), actions=["walking"])
+    draw = srnn_windows if samples == 8 else windows_256
+    windows = draw(data, "walking", 50, 25)
+    target = windows[:, 50:, 3:].reshape(len(windows), 25, 32, 3)
+    copies = np.repeat(windows[:, 49:50, 3:].reshape(len(windows), 1, 32, 3), 25, axis=1)
+    direct = np.asarray(euler_error(copies, target, representation="axis_angle"))[[1, 3, 7, 9]]
+    np.testing.assert_allclose(errors, direct, rtol=1e-4, atol=1e-6)
