@@ -69,6 +69,9 @@ def _is_recognition(path: str) -> bool:
 def _cmd_eval(args: argparse.Namespace) -> None:
     from skeletal.tasks import evaluate
 
+    if args.protocol in LIFTING_PROTOCOLS:
+        _eval_lifting(args)
+        return
     if args.protocol:
         _eval_protocol(args)
         return
@@ -77,6 +80,59 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         return
     metrics = evaluate(args.checkpoint, args.data, batch_size=args.batch_size, progress_bar=not args.quiet)
     _print_metrics(metrics, f"evaluation of {args.checkpoint}")
+
+
+LIFTING_PROTOCOLS = ("cmu-lifting", "h36m-lifting")
+
+
+def _eval_lifting(args: argparse.Namespace) -> None:
+    from skeletal import checkpoint
+    from skeletal.errors import ConfigError
+    from skeletal.evaluation.lifting import cmu_lifting_protocol, h36m_lifting_protocol
+
+    if not args.data:
+        raise ConfigError(f"eval --protocol {args.protocol}: --data must name the CMU folder or data_3d_h36m.npz")
+    model = checkpoint.load(args.checkpoint)
+    if args.protocol == "cmu-lifting":
+        table = cmu_lifting_protocol(model, args.data, flip=True)
+    else:
+        if not args.data_2d:
+            raise ConfigError("eval --protocol h36m-lifting: --data-2d must name a data_2d_h36m_*.npz")
+        table = h36m_lifting_protocol(model, args.data, args.data_2d, flip=True)
+    print(table)
+
+
+def _cmd_lift(args: argparse.Namespace) -> None:
+    from skeletal.inference.lifting import lift_file
+
+    size = None
+    if args.image_size:
+        width, _, height = args.image_size.lower().partition("x")
+        size = (int(width), int(height))
+    lifted, written = lift_file(
+        args.input, checkpoint=args.checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,
+        flip=args.flip, animation=not args.no_animation, layout=args.layout, image_size=size, fps=args.fps,
+        max_gap=args.max_gap,
+    )  # fmt: skip
+    meta = lifted.metadata
+    print(f"lifted {lifted.poses.shape[0]} track(s) x {lifted.poses.shape[1]} frames to 3D ({meta['layout']}, metres, "
+          f"root-relative, camera frame) with {meta['model']['name']}")  # fmt: skip
+    print(f"image size {meta['image_size'][0]}x{meta['image_size'][1]} ({meta['image_size_source']}); "
+          f"fps {meta['fps']:g} ({meta['fps_source']})")  # fmt: skip
+    for track in meta["tracks"]:
+        if track.get("skipped"):
+            print(f"track {track['track']}: skipped ({track['skipped']})")
+            continue
+        note = f"track {track['track']}: frames {track['frames'][0]}-{track['frames'][1]}, "
+        note += f"{track['interpolated_joints']} joint(s) interpolated"
+        if track["unreliable_frames"]:
+            note += f"; UNRELIABLE (gaps > {meta['max_gap']} frames) in frames {track['unreliable_frames']}: "
+            note += ", ".join(f"{name} x{count}" for name, count in track["unreliable_joints"].items())
+        print(note)
+    if meta["streaming_latency_ms_per_frame"] is not None:
+        print(f"streaming latency: {meta['streaming_latency_ms_per_frame']:.2f} ms per frame")
+    for path in written:
+        print(f"wrote {path}")
 
 
 def _eval_protocol(args: argparse.Namespace) -> None:
@@ -228,9 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument(
         "--protocol",
-        choices=["cmu", "h36m", "h36m-256"],
-        help="prediction: run a benchmark protocol on the dataset folder --data (CMU exp-maps, H3.6M exp-maps)",
+        choices=["cmu", "h36m", "h36m-256", *LIFTING_PROTOCOLS],
+        help="prediction: run a benchmark protocol on the dataset folder --data (CMU exp-maps, H3.6M exp-maps); "
+        "lifting: per-action MPJPE, P-MPJPE, N-MPJPE, MPJVE on the CMU folder (cmu-lifting) or on --data "
+        "data_3d_h36m.npz with --data-2d data_2d_h36m_*.npz (h36m-lifting, subjects S9 and S11)",
     )
+    evaluate.add_argument("--data-2d", help="lifting: VideoPose3D's data_2d_h36m_*.npz (with --protocol h36m-lifting)")
     evaluate.add_argument(
         "--ensemble",
         metavar="MODEL_FILE",
@@ -287,6 +346,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(handler=_cmd_demo)
+
+    lift = commands.add_parser(
+        "lift",
+        help="lift 2D keypoints (or a video, with the [video] extra) to 3D poses: .npz + GIF",
+        description="Lift a 2D keypoint file (COCO-17 JSON like baseball.json, an OpenPose JSON folder, .npy/.npz) or "
+        "a video (pip install skeletal[video]) to root-relative 3D joints in metres, camera frame, h36m17 layout; "
+        "missing joints are interpolated over short gaps and longer gaps reported. Writes INPUT_3d.npz (with its "
+        "metadata) and INPUT_3d.gif (2D input beside the 3D result).",
+    )
+    lift.add_argument("input", help="keypoint file or folder, or a video file (.mp4...)")
+    weights = lift.add_mutually_exclusive_group()
+    weights.add_argument("--checkpoint", help="lifting model file (.safetensors) from skeletal train")
+    weights.add_argument("--model", help="registered lifter, RANDOM weights (meaningless output; default gast-net-27)")
+    lift.add_argument("--out", default="lifted", help="output folder (default ./lifted)")
+    lift.add_argument("--causal", action="store_true", help="causal model, run frame by frame (real time)")
+    lift.add_argument("--flip", action="store_true", help="average with the prediction of the mirrored input")
+    lift.add_argument("--image-size", help="WIDTHxHEIGHT in pixels (default: the file's, else estimated)")
+    lift.add_argument("--fps", type=float, help="frames per second (default: the file's, else 30)")
+    lift.add_argument("--max-gap", type=int, default=10, help="longest gap of a missing joint interpolated (frames)")
+    lift.add_argument("--layout", help="layout of the keypoints when the file cannot tell (e.g. coco17)")
+    lift.add_argument("--no-animation", action="store_true", help="only the .npz")
+    lift.set_defaults(handler=_cmd_lift)
 
     viz = commands.add_parser("viz", help="draw what a model looks at")
     figures = viz.add_subparsers(dest="figure", metavar="FIGURE", required=True)

@@ -61,10 +61,21 @@ class LiftingTask(SkeletalTask):
         start = y.shape[1] - frames if getattr(self.model, "causal", False) else (y.shape[1] - frames) // 2
         return y[:, start : start + frames]
 
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        """The model on ``x``, in single-frame (strided) mode when the window is exactly its receptive field.
+
+        Both modes share the weights and give the same output for a receptive-field-long window (GAST-Net journal,
+        Sec. V-A); the strided one skips the frames the single output does not need, so windows of ``RF`` frames
+        (the paper's training) run in it and longer windows (chunks, whole sequences) run layer by layer.
+        """
+        if hasattr(self.model, "strided") and hasattr(self.model, "receptive_field"):
+            self.model.strided = x.shape[1] == self.model.receptive_field
+        return self.model(x)
+
     def _predict(self, x: torch.Tensor) -> torch.Tensor:
-        output = self.model(x)
+        output = self._run(x)
         if self.optim.flip_test:
-            mirrored = flip_horizontal(self.model(flip_horizontal(x, self.permutation)), self.permutation)
+            mirrored = flip_horizontal(self._run(flip_horizontal(x, self.permutation)), self.permutation)
             output = (output + mirrored) / 2
         return output
 
@@ -74,7 +85,7 @@ class LiftingTask(SkeletalTask):
             chosen = torch.rand(x.shape[0], device=x.device) < 0.5
             x = torch.where(chosen[:, None, None, None], flip_horizontal(x, self.permutation), x)
             y = torch.where(chosen[:, None, None, None], flip_horizontal(y, self.permutation), y)
-        output = self.model(x)
+        output = self._run(x)
         loss = mpjpe_loss(output, self._targets(output, y))
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
         return loss

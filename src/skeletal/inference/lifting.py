@@ -1,0 +1,446 @@
+"""From a user's 2D keypoints (or video) to 3D poses: the pipeline behind ``skeletal lift``.
+
+Steps of :func:`lift_keypoints`, for every track (person) of a :class:`~skeletal.data.types.Keypoints`:
+
+1. **Layout.** The keypoints are converted to the model's layout (``coco17 -> h36m17`` for GAST-Net, see
+   :func:`skeletal.skeletons.convert`), confidences kept; a synthesised joint is missing when one of its sources is.
+2. **Missing joints** (score 0, NaN, or ``(-1, -1)``/``(0, 0)`` with score 0, as the readers mark them; scores at or
+   below ``min_score``) are repaired by :func:`repair_keypoints`: gaps of at most ``max_gap`` frames are
+   interpolated linearly across time (held at the sequence ends); longer gaps are filled the same way but the
+   joints are reported as *unreliable* (``joint_reliable`` false, listed in the metadata) rather than passed as
+   reliable. Frames before the first and after the last frame in which the track has at least half of its joints
+   are outside the track: no pose (NaN).
+3. **Screen coordinates.** Pixels -> ``x / w * 2 - [1, h / w]`` with the image size of the file, or given, or
+   estimated from the keypoint extent (``w = x_min + x_max``, ``h = y_min + y_max``: the keypoints' bounding box
+   centred in the image), which the metadata says.
+4. **Lifting.** ``model.lift`` (edges padded, one pose per frame), optionally averaged with the flipped
+   prediction (:func:`~skeletal.models.lifting.predict_with_flip`); a causal model runs frame by frame through
+   :class:`~skeletal.inference.streaming.StreamingLifter` and the latency per frame is recorded.
+5. **Output.** Root-relative 3D joints in metres, in the camera frame (``x`` right, ``y`` down, ``z`` forward),
+   with the metadata stated in :meth:`Lifted3D.save`'s npz.
+
+Example:
+    >>> lifted = lift_file("baseball.json", checkpoint="benchmarks/results/gast-net-27_cmu.safetensors")
+    >>> lifted.save("out/baseball_3d.npz"); lifted.animate("out/baseball_3d.gif")
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from skeletal.data.types import Keypoints
+from skeletal.errors import ConfigError, DataError
+from skeletal.skeletons import Skeleton, convert, get
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+DEFAULT_FPS = 30.0
+CAMERA_FRAME = "camera frame: x right, y down (image rows), z forward (away from the camera)"
+RANDOM_WEIGHTS_WARNING = (
+    "\n" + "!" * 100 + "\n!!  {name} has RANDOM weights: the 3D poses below are MEANINGLESS.\n!!  No pretrained "
+    "weights can be downloaded; train one (e.g. python benchmarks/cmu_lifting.py, or skeletal train\n!!  "
+    "configs/lifting/gast-net_27_cmu.yaml) and pass --checkpoint model.safetensors.\n" + "!" * 100
+)
+
+
+@dataclass
+class RepairedKeypoints:
+    """Keypoints of one track with their gaps filled.
+
+    Attributes:
+        points: ``(T, V, 2)`` finite wherever the joint was seen at least once in the track.
+        interpolated: ``(T, V)`` joints filled across a short gap (``<= max_gap`` frames).
+        unreliable: ``(T, V)`` joints filled across a longer gap, or never seen: beyond repair.
+    """
+
+    points: np.ndarray
+    interpolated: np.ndarray
+    unreliable: np.ndarray
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """Length of the run of ``True`` each element belongs to (0 where ``False``), over a 1D mask."""
+    lengths = np.zeros(len(mask), dtype=np.int64)
+    start = None
+    for index, flag in enumerate(np.append(mask, False)):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            lengths[start:index] = index - start
+            start = None
+    return lengths
+
+
+def repair_keypoints(
+    points: np.ndarray, scores: np.ndarray, max_gap: int = 10, min_score: float = 0.0
+) -> RepairedKeypoints:
+    """Fill missing joints of one track by linear interpolation across time; flag gaps too long to trust.
+
+    A joint is missing where a coordinate is not finite or its score is ``<= min_score``. Each run of missing
+    frames of a joint is filled linearly between the valid frames around it (held constant before the first and
+    after the last valid frame). Runs longer than ``max_gap`` frames are filled the same way but marked
+    ``unreliable``; a joint never seen is placed on the mean of the frame's valid joints and marked unreliable.
+
+    Args:
+        points: ``(T, V, 2)`` pixel or screen coordinates.
+        scores: ``(T, V)`` confidences.
+        max_gap: Longest gap (frames) repaired as reliable.
+        min_score: Scores at or below it count as missing.
+
+    Returns:
+        The repaired points and the masks of interpolated and unreliable joints.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    if points.ndim != 3 or points.shape[-1] != 2 or scores.shape != points.shape[:2]:
+        raise DataError(f"repair_keypoints expects points (T, V, 2) and scores (T, V), got {points.shape}, "
+                        f"{scores.shape}")  # fmt: skip
+    missing = ~np.isfinite(points).all(-1) | ~(scores > min_score)
+    frames = np.arange(points.shape[0])
+    filled = points.copy()
+    unreliable = np.zeros_like(missing)
+    for joint in range(points.shape[1]):
+        gone = missing[:, joint]
+        if not gone.any():
+            continue
+        if gone.all():
+            unreliable[:, joint] = True
+            continue
+        seen = frames[~gone]
+        for axis in range(2):
+            filled[gone, joint, axis] = np.interp(frames[gone], seen, points[seen, joint, axis])
+        unreliable[:, joint] = _runs(gone) > max_gap
+    never = missing.all(0)
+    if never.any():
+        seen_joints = ~missing
+        counts = np.maximum(seen_joints.sum(1, keepdims=True), 1)
+        centre = np.where(seen_joints[..., None], np.nan_to_num(points), 0.0).sum(1) / counts
+        filled[:, never] = centre[:, None]
+    return RepairedKeypoints(filled, missing & ~unreliable, unreliable)
+
+
+def estimate_image_size(points: np.ndarray) -> tuple[int, int]:
+    """Image ``(width, height)`` assumed when the file gives none: the keypoints' bounding box centred in it."""
+    finite = points[np.isfinite(points).all(-1)]
+    if finite.size == 0:
+        raise DataError("no finite keypoint: cannot estimate the image size")
+    low, high = finite.min(0), finite.max(0)
+    size = np.maximum(np.ceil(low + high), np.ceil(high - np.minimum(low, 0)) + 1)
+    return int(size[0]), int(size[1])
+
+
+@dataclass
+class Lifted3D:
+    """3D poses lifted from 2D keypoints, one track per person.
+
+    Attributes:
+        poses: ``(M, T, V, 3)`` metres, relative to the root joint, camera frame (:data:`CAMERA_FRAME`); NaN in
+            frames outside a track.
+        keypoints: ``(M, T, V, 2)`` the repaired 2D input in pixels (NaN outside a track).
+        scores: ``(M, T, V)`` confidences of the (converted) input.
+        joint_reliable: ``(M, T, V)`` false where the input joint was missing for longer than ``max_gap``.
+        frame_reliable: ``(M, T)`` the track is present and all its joints are reliable.
+        skeleton: The layout of the poses.
+        fps: Frames per second.
+        metadata: Units, frame, layout, image size, model, weights checksum, repairs (see :meth:`save`).
+    """
+
+    poses: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+    joint_reliable: np.ndarray
+    frame_reliable: np.ndarray
+    skeleton: Skeleton
+    fps: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | PathLike[str]) -> Path:
+        """Write an ``.npz`` with the arrays and ``metadata`` (a JSON string: units, frame, layout, model...)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path,
+            poses_3d=self.poses.astype(np.float32),
+            keypoints_2d=self.keypoints.astype(np.float32),
+            scores=self.scores.astype(np.float32),
+            joint_reliable=self.joint_reliable,
+            frame_reliable=self.frame_reliable,
+            joint_names=np.array(self.skeleton.joint_names),
+            parents=np.array(self.skeleton.parents),
+            metadata=np.array(json.dumps(self.metadata, indent=1)),
+        )
+        return path
+
+    def animate(self, path: str | PathLike[str], track: int = 0, every: int = 1, max_frames: int | None = 300) -> Path:
+        """GIF (or MP4) of the 2D input beside the 3D poses of one track."""
+        from skeletal.viz.animation import Panel, animate
+
+        present = np.isfinite(self.poses[track]).all((-1, -2))
+        if not present.any():
+            raise DataError(f"track {track} has no lifted frame to animate")
+        span = np.flatnonzero(present)
+        frames = slice(span[0], span[-1] + 1)
+        shown = self.poses[track, frames] * np.array([1.0, -1.0, -1.0])  # camera frame -> y up for the plot
+        panels = [
+            Panel(self.keypoints[track, frames], "2D input (pixels)", kind="2d"),
+            Panel(shown, "3D, camera frame (m)", kind="3d", color="C3", vertical_axis=1),
+        ]
+        return animate(panels, self.skeleton, path, fps=self.fps, every=every, max_frames=max_frames)
+
+
+def weights_checksum(model: nn.Module) -> str:
+    """SHA-256 of the model's tensors (the model file's checksum when it came from one)."""
+    from skeletal.checkpoint import _state_tensors, tensor_checksum
+
+    info = getattr(model, "skeletal_info", None)
+    if info is not None and getattr(info, "sha256", ""):
+        return str(info.sha256)
+    return tensor_checksum(_state_tensors(model))
+
+
+def load_lifter(
+    checkpoint: str | PathLike[str] | None = None, model_name: str | None = None, causal: bool = False
+) -> tuple[nn.Module, dict[str, Any]]:
+    """A lifting model from a model file, or a registered one with random weights (loud warning).
+
+    Args:
+        checkpoint: ``.safetensors`` written by ``skeletal train`` (a lifting model).
+        model_name: Registered lifter (``gast-net-27``...) when no checkpoint is given: RANDOM weights.
+        causal: Require (checkpoint) or build (registry) a causal model.
+
+    Returns:
+        ``(model, description)`` with the model in eval mode.
+    """
+    from skeletal import checkpoint as model_files
+    from skeletal import models
+
+    if checkpoint is not None:
+        model = model_files.load(checkpoint)
+        info = model.skeletal_info  # type: ignore[attr-defined]
+        if info.task != "lifting":
+            raise ConfigError(f"{checkpoint} holds a {info.task or 'non-lifting'} model ({info.model_name}); "
+                              f"skeletal lift needs a lifting model")  # fmt: skip
+        if causal and not getattr(model, "causal", False):
+            raise ConfigError(f"{checkpoint} holds a symmetric model; --causal needs one trained with "
+                              f"model.kwargs.causal=true")  # fmt: skip
+        described = {"name": info.model_name, "kwargs": info.model_kwargs, "checkpoint": str(checkpoint),
+                     "trained": True, "training_metrics": info.metrics}  # fmt: skip
+        return model.eval(), described
+    name = model_name or "gast-net-27"
+    if name not in models.names("lifting"):
+        raise ConfigError(f"unknown lifting model {name!r}; lifting models: {', '.join(models.names('lifting'))}")
+    model = models.create(name, causal=causal)
+    warnings.warn(RANDOM_WEIGHTS_WARNING.format(name=name), UserWarning, stacklevel=2)
+    return model.eval(), {"name": name, "kwargs": {"causal": causal}, "checkpoint": None, "trained": False}
+
+
+def _as_keypoints(keypoints: Keypoints | np.ndarray, layout: str | Skeleton | None) -> Keypoints:
+    if isinstance(keypoints, Keypoints):
+        return keypoints
+    array = np.asarray(keypoints, dtype=np.float64)
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] not in (2, 3):
+        raise DataError(f"keypoints must be (T, V, 2|3) or (M, T, V, 2|3), got shape {np.shape(keypoints)}")
+    skeleton = get(layout or "coco17")
+    points = array[..., :2].copy()
+    scores = array[..., 2].copy() if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(np.float64)
+    missing = ~np.isfinite(points).all(-1) | ~(scores > 0)
+    points[missing], scores[missing] = np.nan, 0.0
+    return Keypoints(skeleton, points, scores)
+
+
+def _ranges(indices: np.ndarray) -> list[list[int]]:
+    """``[first, last]`` of the runs of consecutive integers."""
+    runs: list[list[int]] = []
+    for index in indices.tolist():
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return runs
+
+
+@torch.inference_mode()
+def _lift_track(model: nn.Module, screen: np.ndarray, flip: bool) -> tuple[np.ndarray, float | None]:
+    from skeletal.models.lifting import predict_with_flip
+
+    if getattr(model, "causal", False):
+        from skeletal.inference.streaming import StreamingLifter
+
+        lifter = StreamingLifter(model, flip=flip)  # type: ignore[arg-type]
+        start = time.perf_counter()
+        poses = lifter.run(screen).numpy()
+        return poses, (time.perf_counter() - start) / len(screen) * 1000
+    x = torch.as_tensor(screen, dtype=torch.float32)[None]
+    output = predict_with_flip(model, x, padded=True) if flip else model.lift(x)  # type: ignore[operator]
+    return output[0].numpy(), None
+
+
+def lift_keypoints(
+    keypoints: Keypoints | np.ndarray,
+    model: nn.Module,
+    *,
+    layout: str | Skeleton | None = None,
+    image_size: tuple[int, int] | None = None,
+    fps: float | None = None,
+    flip: bool = False,
+    max_gap: int = 10,
+    min_score: float = 0.0,
+    style: str = "midpoints",
+    model_description: dict[str, Any] | None = None,
+) -> Lifted3D:
+    """Lift 2D keypoints (pixels) of one or several tracks to root-relative 3D poses.
+
+    Args:
+        keypoints: A :class:`Keypoints` (from :func:`skeletal.data.keypoints.read_keypoints`) or an array
+            ``(T, V, 2|3)`` / ``(M, T, V, 2|3)`` in pixels (third channel: confidence) in ``layout``.
+        model: A lifter (``model.lift``, ``model.skeleton``), e.g. from :func:`load_lifter`.
+        layout: Layout of an array input (default ``coco17``).
+        image_size: ``(width, height)`` in pixels; default the file's, else estimated (see the module doc).
+        fps: Frame rate; default the file's, else :data:`DEFAULT_FPS` (recorded as assumed).
+        flip: Average with the prediction of the mirrored input.
+        max_gap: Longest gap of a missing joint (frames) interpolated as reliable.
+        min_score: Confidences at or below it count as missing.
+        style: ``coco17 -> h36m17`` conversion style (``"midpoints"`` or ``"gast"``).
+        model_description: Name, checkpoint... of the model, for the metadata (from :func:`load_lifter`).
+
+    Returns:
+        A :class:`Lifted3D` (poses ``(M, T, V, 3)``, metres, root-relative, camera frame).
+    """
+    data = _as_keypoints(keypoints, layout)
+    target = get(model.skeleton)  # type: ignore[arg-type]
+    if data.normalized:
+        raise DataError("skeletal lift expects pixel keypoints; these are already screen-normalised", data.source)
+    points, scores = data.points, data.scores
+    if data.skeleton.name != target.name:
+        stacked = np.concatenate([points, scores[..., None]], axis=-1)
+        options = {"style": style} if (data.skeleton.name, target.name) == ("coco17", "h36m17") else {}
+        converted = convert(stacked, data.skeleton, target, has_confidence=True, **options)
+        points, scores = converted[..., :2], converted[..., 2]
+    scores = np.where(np.isfinite(points).all(-1), np.nan_to_num(scores), 0.0)
+    if image_size is not None:
+        size, size_source = (int(image_size[0]), int(image_size[1])), "given"
+    elif data.image_size is not None:
+        size, size_source = (int(data.image_size[0]), int(data.image_size[1])), "file"
+    else:
+        size, size_source = estimate_image_size(points), "estimated from the keypoint extent (unknown image size)"
+    rate, rate_source = (fps, "given") if fps else ((data.fps, "file") if data.fps else (DEFAULT_FPS, "assumed"))
+    tracks, frames, joints = points.shape[:3]
+    poses = np.full((tracks, frames, joints, 3), np.nan)
+    repaired_points = np.full((tracks, frames, joints, 2), np.nan)
+    joint_reliable = np.zeros((tracks, frames, joints), dtype=bool)
+    report, latencies = [], []
+    model.eval()
+    for track in range(tracks):
+        seen = (np.isfinite(points[track]).all(-1) & (scores[track] > min_score)).sum(-1) >= (joints + 1) // 2
+        if not seen.any():
+            report.append({"track": track, "frames": [], "skipped": "never has half of its joints"})
+            continue
+        first, last = np.flatnonzero(seen)[[0, -1]]
+        span = slice(first, last + 1)
+        fixed = repair_keypoints(points[track, span], scores[track, span], max_gap, min_score)
+        screen = fixed.points / size[0] * 2 - np.array([1.0, size[1] / size[0]])
+        lifted, latency = _lift_track(model, screen.astype(np.float32), flip)
+        root = target.root
+        poses[track, span] = lifted - lifted[:, root : root + 1]
+        repaired_points[track, span] = fixed.points
+        joint_reliable[track, span] = ~fixed.unreliable
+        if latency is not None:
+            latencies.append(latency)
+        bad = np.flatnonzero(fixed.unreliable.any(-1)) + first
+        report.append({
+            "track": track, "frames": [int(first), int(last)],
+            "interpolated_joints": int(fixed.interpolated.sum()),
+            "unreliable_joints": {target.joint_names[j]: int(n) for j, n in enumerate(fixed.unreliable.sum(0)) if n},
+            "unreliable_frames": _ranges(bad),
+        })  # fmt: skip
+    frame_reliable = joint_reliable.all(-1)
+    metadata = {
+        "units": "m", "root_relative": True, "root_joint": target.joint_names[target.root],
+        "coordinate_frame": CAMERA_FRAME, "layout": target.name, "joint_names": list(target.joint_names),
+        "input_layout": data.skeleton.name, "conversion_style": style if data.skeleton.name == "coco17" else None,
+        "fps": rate, "fps_source": rate_source, "image_size": list(size), "image_size_source": size_source,
+        "source": data.source, "model": model_description or {"name": type(model).__name__},
+        "weights_sha256": weights_checksum(model), "receptive_field": getattr(model, "receptive_field", None),
+        "causal": bool(getattr(model, "causal", False)), "flip_averaging": flip, "max_gap": max_gap,
+        "min_score": min_score, "tracks": report,
+        "streaming_latency_ms_per_frame": float(np.mean(latencies)) if latencies else None,
+    }  # fmt: skip
+    return Lifted3D(poses, repaired_points, scores, joint_reliable, frame_reliable, target, float(rate), metadata)
+
+
+def lift_file(
+    path: str | PathLike[str],
+    checkpoint: str | PathLike[str] | None = None,
+    model_name: str | None = None,
+    out_dir: str | PathLike[str] | None = None,
+    causal: bool = False,
+    flip: bool = False,
+    animation: bool = True,
+    layout: str | None = None,
+    **options: Any,
+) -> tuple[Lifted3D, list[Path]]:
+    """Read a keypoint file (or a video, with the ``[video]`` extra), lift it, and write the results.
+
+    Args:
+        path: A keypoint file (``.json``, OpenPose directory, ``.npy``/``.npz``) or a video (``.mp4``...).
+        checkpoint: Lifting model file; without it ``model_name`` with random weights (warned).
+        model_name: Registered lifter used without a checkpoint.
+        out_dir: Folder of ``{stem}_3d.npz`` and ``{stem}_3d.gif`` (nothing written when ``None``).
+        causal: Causal (real-time) model, run frame by frame.
+        flip: Test-time flip averaging.
+        animation: Write the GIF of the first track.
+        layout: Layout of the keypoints when the reader cannot tell it.
+        **options: Further :func:`lift_keypoints` options (``image_size``, ``fps``, ``max_gap``...).
+
+    Returns:
+        ``(lifted, written files)``.
+    """
+    from skeletal.data.keypoints import read_keypoints
+
+    path = Path(path)
+    model, described = load_lifter(checkpoint, model_name, causal)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        from skeletal.inference.video import detect_keypoints
+
+        keypoints = detect_keypoints(path)
+    else:
+        keypoints = read_keypoints(path, layout)
+    lifted = lift_keypoints(keypoints, model, flip=flip, model_description=described, **options)
+    written: list[Path] = []
+    if out_dir is not None:
+        out = Path(out_dir)
+        written.append(lifted.save(out / f"{path.stem}_3d.npz"))
+        if animation:
+            every = max(1, keypoints.num_frames // 150)
+            written.append(lifted.animate(out / f"{path.stem}_3d.gif", every=every))
+    return lifted, written
+
+
+def bone_length_variation(poses: np.ndarray, skeleton: Skeleton | str) -> dict[str, float]:
+    """Coefficient of variation (std / mean over frames) of each bone's length, keyed ``"parent-child"``.
+
+    Args:
+        poses: ``(T, V, 3)``; frames with a NaN are ignored.
+        skeleton: Layout (its parents define the bones).
+    """
+    layout = get(skeleton)
+    kept = poses[np.isfinite(poses).all((-1, -2))]
+    result = {}
+    for child, parent in enumerate(layout.parents):
+        if parent < 0:
+            continue
+        lengths = np.linalg.norm(kept[:, child] - kept[:, parent], axis=-1)
+        name = f"{layout.joint_names[parent]}-{layout.joint_names[child]}"
+        result[name] = float(lengths.std() / max(lengths.mean(), 1e-12))
+    return result
