@@ -114,6 +114,17 @@ def test_causal_lifting_streams_and_matches_lift() -> None:
     np.testing.assert_allclose(lifted.poses[0], (expected - expected[:, :1]).numpy(), atol=1e-5)
 
 
+def test_lift_file_npy_two_people(tmp_path: Path) -> None:
+    array = np.stack([coco_track(20), coco_track(20, np.random.default_rng(3))])  # (M, T, 17, 3) pixels + scores
+    np.save(tmp_path / "two.npy", array)
+    model_file = tmp_path / "small.safetensors"
+    checkpoint.save(model_file, small_gast(), "gast-net-9", {"channels": 8}, task="lifting", skeleton="h36m17")
+    lifted, written = lift_file(tmp_path / "two.npy", checkpoint=model_file, out_dir=tmp_path, animation=False)
+    assert lifted.poses.shape == (2, 20, 17, 3) and np.isfinite(lifted.poses).all()
+    assert [t["frames"] for t in lifted.metadata["tracks"]] == [[0, 19], [0, 19]]
+    assert [p.name for p in written] == ["two_3d.npz"]
+
+
 def test_random_weights_warn_loudly_and_checkpoint_mismatch_errors(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="RANDOM weights.*MEANINGLESS"):
         load_lifter(model_name="gast-net-9")

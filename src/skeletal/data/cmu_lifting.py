@@ -133,7 +133,7 @@ def make_sequence(
         scores = noisy[..., 2].astype(np.float64)
         points = np.where(scores[..., None] > 0, noisy[..., :2], np.nan)
         repaired = repair_keypoints(points, scores, max_gap=10_000)
-        keypoints = normalize_screen_coordinates(repaired.points, *IMAGE_SIZE).astype(np.float32)
+        keypoints = np.asarray(normalize_screen_coordinates(repaired.points, *IMAGE_SIZE), dtype=np.float32)
         positions = (local - local[:, :1]).astype(np.float32)
         pairs.append({"keypoints": keypoints, "scores": scores.astype(np.float32), "positions": positions,
                       "view": index})  # fmt: skip
@@ -240,5 +240,5 @@ def write_cmu_lifting(
     for split in ("train", "test"):
         windows = lifting_windows(load_cmu_lifting(root, split, seed=seed), receptive_field, chunk, causal)
         paths[split] = output / f"{split}.npz"
-        np.savez(paths[split], **windows)
+        np.savez(paths[split], x=windows["x"], y=windows["y"])
     return paths

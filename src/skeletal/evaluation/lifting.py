@@ -79,6 +79,8 @@ class MeanPoseLifter(nn.Module):
         skeleton: Layout.
     """
 
+    mean_pose: torch.Tensor
+
     def __init__(self, mean_pose: np.ndarray | torch.Tensor, skeleton: Skeleton | str = "h36m17") -> None:
         super().__init__()
         self.skeleton = get(skeleton)

@@ -194,16 +194,16 @@ class Lifted3D:
             Panel(self.keypoints[track, frames], "2D input (pixels)", kind="2d"),
             Panel(shown, "3D, camera frame (m)", kind="3d", color="C3", vertical_axis=1),
         ]
-        return animate(panels, self.skeleton, path, fps=self.fps, every=every, max_frames=max_frames)
+        return animate(panels, self.skeleton, Path(path), fps=self.fps, every=every, max_frames=max_frames)
 
 
 def weights_checksum(model: nn.Module) -> str:
     """SHA-256 of the model's tensors (the model file's checksum when it came from one)."""
     from skeletal.checkpoint import _state_tensors, tensor_checksum
 
-    info = getattr(model, "skeletal_info", None)
-    if info is not None and getattr(info, "sha256", ""):
-        return str(info.sha256)
+    stored = getattr(getattr(model, "skeletal_info", None), "sha256", None)
+    if stored:
+        return str(stored)
     return tensor_checksum(_state_tensors(model))
 
 
@@ -224,8 +224,8 @@ def load_lifter(
     from skeletal import models
 
     if checkpoint is not None:
-        model = model_files.load(checkpoint)
-        info = model.skeletal_info  # type: ignore[attr-defined]
+        model = model_files.load(Path(checkpoint))
+        info: Any = getattr(model, "skeletal_info")  # noqa: B009
         if info.task != "lifting":
             raise ConfigError(f"{checkpoint} holds a {info.task or 'non-lifting'} model ({info.model_name}); "
                               f"skeletal lift needs a lifting model")  # fmt: skip
@@ -253,7 +253,7 @@ def _as_keypoints(keypoints: Keypoints | np.ndarray, layout: str | Skeleton | No
         raise DataError(f"keypoints must be (T, V, 2|3) or (M, T, V, 2|3), got shape {np.shape(keypoints)}")
     skeleton = get(layout or "coco17")
     points = array[..., :2].copy()
-    scores = array[..., 2].copy() if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(np.float64)
+    scores: np.ndarray = array[..., 2].copy() if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(float)
     missing = ~np.isfinite(points).all(-1) | ~(scores > 0)
     points[missing], scores[missing] = np.nan, 0.0
     return Keypoints(skeleton, points, scores)
@@ -364,7 +364,7 @@ def lift_keypoints(
             "unreliable_joints": {target.joint_names[j]: int(n) for j, n in enumerate(fixed.unreliable.sum(0)) if n},
             "unreliable_frames": _ranges(bad),
         })  # fmt: skip
-    frame_reliable = joint_reliable.all(-1)
+    frame_reliable = np.asarray(joint_reliable.all(-1))
     metadata = {
         "units": "m", "root_relative": True, "root_joint": target.joint_names[target.root],
         "coordinate_frame": CAMERA_FRAME, "layout": target.name, "joint_names": list(target.joint_names),

@@ -27,8 +27,8 @@ INSTALL_HINT = "reading a video needs the optional [video] extra: pip install 's
 
 def _import_mediapipe() -> tuple[Any, Any]:
     try:
-        import cv2
-        import mediapipe as mp
+        import cv2  # type: ignore[import-not-found]
+        import mediapipe as mp  # type: ignore[import-not-found]
     except ImportError as error:
         raise ConfigError(f"{INSTALL_HINT} ({error})") from None
     if not hasattr(mp, "solutions") or not hasattr(mp.solutions, "pose"):
@@ -64,7 +64,8 @@ def detect_keypoints(
     if not capture.isOpened():
         raise DataError("OpenCV cannot open this video", path)
     fps = float(capture.get(cv2.CAP_PROP_FPS)) or None
-    landmarks, size = [], None
+    landmarks: list[np.ndarray] = []
+    size: tuple[int, int] | None = None
     pose = mp.solutions.pose.Pose(
         static_image_mode=False, model_complexity=1, min_detection_confidence=min_detection_confidence
     )
