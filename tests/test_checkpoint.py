@@ -105,6 +105,7 @@ def test_weights_that_do_not_fit_the_model_are_reported(tmp_path) -> None:
     header = json.loads(raw[8 : 8 + length])
     meta = header["__metadata__"]
     meta["model_kwargs"] = json.dumps({"width": 6})
+    meta["sha256"] = checkpoint.metadata_checksum(meta)  # a consistent file whose kwargs do not match its weights
     encoded = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length :])
     with pytest.raises(DataError, match="do not fit"):

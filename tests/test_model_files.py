@@ -4,7 +4,7 @@ a checksum mismatch, truncation at two points, a failed ``os.replace`` and pickl
 Here: pickles of every protocol and suffix (protocol 0 does not start with the ``0x80`` opcode) are refused
 without running their payload; a save loop in a subprocess killed by SIGKILL at several moments always leaves a
 loadable file; fuzzed truncations and byte flips of the tensor section always give DataError; tampering with the
-metadata is detected (xfail: the checksum covers the tensors only).
+metadata is detected (the checksum covers the tensors and the canonical JSON of the metadata).
 """
 
 from __future__ import annotations
@@ -160,17 +160,51 @@ def test_any_flipped_tensor_byte_is_a_data_error(tmp_path: Path, saved_bytes, of
     _must_fail(tmp_path / "flip.safetensors", raw[:at] + bytes([raw[at] ^ xor]) + raw[at + 1 :])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checkpoint.py: the sha256 in the metadata covers the tensors only (tensor_checksum); the metadata "
-    "itself (metrics, config, model_kwargs that keep the shapes) can be altered and the file still loads",
-)
-def test_altered_metadata_is_detected(tmp_path: Path, saved_bytes) -> None:
-    raw, data_start = saved_bytes
+def _rewrite_header(raw: bytes, data_start: int, change) -> bytes:
     header = json.loads(raw[8:data_start])
-    header["__metadata__"]["metrics"] = json.dumps({"val/top1": 0.99})
+    change(header["__metadata__"])
     encoded = json.dumps(header).encode()
+    return struct.pack("<Q", len(encoded)) + encoded + raw[data_start:]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("metrics", json.dumps({"val/top1": 0.99})), ("config", json.dumps({"seed": 1})), ("skeleton", "ntu25"),
+     ("skeletal_version", "9.9.9"), ("tensors_sha256", "0" * 64), ("extra", "added")],
+)  # fmt: skip
+def test_altered_metadata_is_detected(tmp_path: Path, saved_bytes, field: str, value: str) -> None:
+    raw, data_start = saved_bytes
     path = tmp_path / "altered.safetensors"
-    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[data_start:])
-    with pytest.raises(DataError):
+    path.write_bytes(_rewrite_header(raw, data_start, lambda meta: meta.__setitem__(field, value)))
+    with pytest.raises(DataError, match="metadata checksum mismatch") as caught:
+        skeletal.load(path)
+    assert str(path) in str(caught.value)
+    with pytest.raises(DataError, match="metadata checksum mismatch"):
+        checkpoint.read_metadata(path)
+
+
+def test_metadata_checksum_is_canonical(tmp_path: Path, saved_bytes) -> None:
+    """Reordering the metadata keys (another JSON writer) keeps the file valid; the checksum is that of the
+    canonical JSON of every field but itself, which includes the tensor checksum."""
+    raw, data_start = saved_bytes
+    meta = json.loads(raw[8:data_start])["__metadata__"]
+    assert meta["sha256"] == checkpoint.metadata_checksum(meta) != meta["tensors_sha256"]
+    path = tmp_path / "reordered.safetensors"
+
+    def reverse(fields: dict) -> None:
+        items = list(fields.items())[::-1]
+        fields.clear()
+        fields.update(items)
+
+    path.write_bytes(_rewrite_header(raw, data_start, reverse))
+    model = skeletal.load(path)
+    assert model.skeletal_info.metrics == {"val/top1": 0.5}
+    assert model.skeletal_info.tensors_sha256 == checkpoint.tensor_checksum(model.state_dict())
+
+
+def test_older_format_is_a_clear_error(tmp_path: Path, saved_bytes) -> None:
+    raw, data_start = saved_bytes
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(_rewrite_header(raw, data_start, lambda meta: meta.__setitem__("format", "skeletal/1")))
+    with pytest.raises(DataError, match="older skeletal development version"):
         skeletal.load(path)

@@ -2,9 +2,11 @@
 
 A model file holds every tensor of a model's ``state_dict`` and string metadata: the format tag, the registry
 name and builder keyword arguments of the model (enough to rebuild it from the file alone), the task, the
-skeleton layout, the resolved run config, the metrics, the skeletal version, and a SHA-256 checksum of the
-tensors. Files are written atomically (temporary file in the same folder, then ``os.replace``), so a run
-killed while saving leaves the previous file intact.
+skeleton layout, the resolved run config, the metrics, the skeletal version, a SHA-256 checksum of the
+tensors (``tensors_sha256``) and a SHA-256 checksum of the whole file's content (``sha256``: the canonical JSON of
+every other metadata field, the tensor checksum included), so that altered weights and altered metadata (metrics,
+config) are both detected on load. Files are written atomically (temporary file in the same folder, then
+``os.replace``), so a run killed while saving leaves the previous file intact.
 
 Loading never unpickles unless asked: pickle-based files (Lightning ``.ckpt``, ``torch.save`` ``.pt``) can run
 arbitrary code when read, and :func:`load` refuses them with :class:`~skeletal.errors.UnsafeFileError` unless
@@ -32,7 +34,8 @@ from torch import nn
 
 from skeletal.errors import ConfigError, DataError, UnsafeFileError
 
-FORMAT = "skeletal/1"
+FORMAT = "skeletal/2"
+"""Format tag; ``skeletal/1`` files (development versions, checksum of the tensors only) are not read."""
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".tar")
 _SKELETON_TAG = "__skeleton__"
 
@@ -49,7 +52,8 @@ class ModelFile:
         config: The resolved run config (empty when saved outside a run).
         metrics: Final metrics of the run.
         version: skeletal version that wrote the file.
-        sha256: Checksum of the tensors.
+        sha256: Checksum of the file's content: tensors and metadata (:func:`metadata_checksum`).
+        tensors_sha256: Checksum of the tensors alone (:func:`tensor_checksum`), the identity of the weights.
     """
 
     model_name: str
@@ -60,6 +64,7 @@ class ModelFile:
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = ""
     sha256: str = ""
+    tensors_sha256: str = ""
 
 
 def _encode(value: Any) -> Any:
@@ -97,6 +102,16 @@ def tensor_checksum(tensors: dict[str, torch.Tensor]) -> str:
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
     return digest.hexdigest()
+
+
+def metadata_checksum(metadata: dict[str, str]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces, ASCII) of every metadata field but ``sha256``.
+
+    The metadata holds ``tensors_sha256``, so this one checksum covers the tensors and the metadata.
+    """
+    fields = {key: value for key, value in metadata.items() if key != "sha256"}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -174,8 +189,9 @@ def save(
         "config": json.dumps(config or {}, default=str),
         "metrics": json.dumps({k: float(v) for k, v in (metrics or {}).items()}),
         "skeletal_version": __version__,
-        "sha256": tensor_checksum(tensors),
+        "tensors_sha256": tensor_checksum(tensors),
     }
+    metadata["sha256"] = metadata_checksum(metadata)
     return atomic_write_bytes(path, to_bytes(tensors, metadata=metadata))
 
 
@@ -201,11 +217,26 @@ def _check_safe(path: Path, allow_pickle: bool) -> bool:
 
 
 def read_metadata(path: str | Path) -> ModelFile:
-    """Metadata of a safetensors model file, without loading the weights (the checksum is not verified)."""
+    """Metadata of a safetensors model file, without loading the weights (the metadata checksum is verified, the
+    tensor checksum is not)."""
     path = Path(path)
     _check_safe(path, allow_pickle=False)
+    return _model_file(_verified_metadata(path), path)
+
+
+def _verified_metadata(path: Path) -> dict[str, str]:
+    """The raw metadata after checking its checksum (:func:`metadata_checksum`)."""
     meta = _raw_metadata(path)
-    return _model_file(meta, path)
+    if not all(isinstance(value, str) for value in meta.values()):
+        raise DataError("corrupt metadata (safetensors metadata values must be strings)", path)
+    expected = metadata_checksum(meta)
+    if meta.get("sha256") != expected:
+        raise DataError(
+            f"metadata checksum mismatch: the file says sha256 {str(meta.get('sha256'))[:16]}..., its metadata and "
+            f"tensor checksum hash to {expected[:16]}...; the metadata (metrics, config, ...) was altered or damaged",
+            path,
+        )
+    return meta
 
 
 def _raw_metadata(path: Path) -> dict[str, str]:
@@ -224,6 +255,14 @@ def _raw_metadata(path: Path) -> dict[str, str]:
     if not isinstance(header, dict):
         raise DataError("not a safetensors file (its header is not a mapping)", path)
     meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict):
+        raise DataError("not a skeletal model file (its metadata is not a mapping)", path)
+    if meta.get("format") == "skeletal/1":
+        raise DataError(
+            f"a model file of an older skeletal development version (format 'skeletal/1', expected {FORMAT!r}): "
+            "export it again with this version",
+            path,
+        )
     if meta.get("format") != FORMAT:
         raise DataError(f"not a skeletal model file (format {meta.get('format')!r}, expected {FORMAT!r})", path)
     return meta
@@ -240,6 +279,7 @@ def _model_file(meta: dict[str, str], path: Path) -> ModelFile:
             metrics=json.loads(meta.get("metrics", "{}")),
             version=meta.get("skeletal_version", ""),
             sha256=meta.get("sha256", ""),
+            tensors_sha256=meta.get("tensors_sha256", ""),
         )
     except (KeyError, json.JSONDecodeError, TypeError) as error:
         raise DataError(f"corrupt metadata ({error})", path) from None
@@ -257,16 +297,15 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelFile]:
 
     path = Path(path)
     _check_safe(path, allow_pickle=False)
-    meta = _raw_metadata(path)
-    info = _model_file(meta, path)
+    info = _model_file(_verified_metadata(path), path)
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise DataError(f"cannot read the tensors ({error}); the file is truncated or corrupt", path) from None
     actual = tensor_checksum(tensors)
-    if actual != info.sha256:
+    if actual != info.tensors_sha256:
         raise DataError(
-            f"checksum mismatch: the metadata says sha256 {info.sha256[:16]}..., the tensors hash to "
+            f"checksum mismatch: the metadata says tensors_sha256 {info.tensors_sha256[:16]}..., the tensors hash to "
             f"{actual[:16]}...; the file was altered or damaged",
             path,
         )
