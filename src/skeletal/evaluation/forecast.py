@@ -181,7 +181,7 @@ def forecast(
             "layout": skeleton.name, "representation": representation, "model": type(model).__name__}  # fmt: skip
     arrays["metadata"] = np.asarray(json.dumps(meta))
     npz = out_dir / "prediction.npz"
-    np.savez(npz, **arrays)
+    np.savez(npz, **arrays)  # type: ignore[arg-type]
     written = None
     if animation != "none" and positions is not None:
         from skeletal.viz.animation import Panel, animate, ffmpeg_available

@@ -68,7 +68,7 @@ class PredictionTable:
     units: dict[str, str] = field(default_factory=dict)
     notes: str = ""
 
-    def add(self, metric: str, row: str, values: Sequence[float]) -> None:
+    def add(self, metric: str, row: str, values: Sequence[float] | np.ndarray) -> None:
         self.values.setdefault(metric, {})[row] = [float(v) for v in values]
 
     def average(self, metric: str, name: str = "average") -> None:

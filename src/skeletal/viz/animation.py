@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def animate(
         panels: The panels, left to right.
         skeleton: Layout (or registry name) whose edges are drawn.
         out: ``.gif`` (PillowWriter) or ``.mp4`` (ffmpeg) file.
-        fps: Frame rate of the sequences; the animation plays at ``fps / every``, i.e. in real time.
+        fps: Frame rate of the sequences; the animation plays at ``fps / every`` (rounded), i.e. in real time.
         every: Render every ``every``-th frame (long sequences, fast previews).
         max_frames: Render at most this many frames (after ``every``).
         panel_size: Width and height of a panel in inches.
@@ -138,7 +138,7 @@ def animate(
     artists: list[list] = []
     for index, (panel, frames) in enumerate(zip(panels, data)):
         three_d = panel.resolved_kind() == "3d"
-        axis = figure.add_subplot(1, len(panels), index + 1, projection="3d" if three_d else None)
+        axis: Any = figure.add_subplot(1, len(panels), index + 1, projection="3d" if three_d else None)
         center, radius = _limits(frames)
         axis.set_xlim(center[0] - radius, center[0] + radius)
         axis.set_ylim(center[1] - radius, center[1] + radius)
@@ -172,7 +172,8 @@ def animate(
         return changed
 
     movie = animation.FuncAnimation(figure, draw, frames=len(shown), blit=False)
-    writer = animation.PillowWriter(fps=fps / every) if suffix == ".gif" else animation.FFMpegWriter(fps=fps / every)
+    rate = max(1, round(fps / every))  # writers take whole frames per second
+    writer = animation.PillowWriter(fps=rate) if suffix == ".gif" else animation.FFMpegWriter(fps=rate)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         movie.save(str(out), writer=writer, dpi=dpi)
@@ -194,7 +195,7 @@ def plot_pose_3d(
     frames = _check(Panel(np.asarray(pose)[None], title, "3d"), layout, 0)
     points = _to_plot_axes(frames[0], vertical_axis)
     figure = plt.figure(figsize=(3, 3), dpi=80)
-    axis = figure.add_subplot(projection="3d")
+    axis: Any = figure.add_subplot(projection="3d")
     for a, b in layout.edges:
         axis.plot(*points[[a, b]].T, color="C0")
     center, radius = _limits(points[None])
