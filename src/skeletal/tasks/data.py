@@ -214,10 +214,21 @@ class EpochShuffleSampler(Sampler[int]):
 
     Lightning calls ``set_epoch`` before every epoch (as for ``DistributedSampler``, which replaces this
     sampler under DDP and is seeded the same way).
+
+    Args:
+        length: Samples in the dataset.
+        seed: Seed of the permutations.
+        resume: ``(epoch, skip)`` of a run resumed in the middle of an epoch: the first iteration draws the
+            permutation of ``epoch`` and leaves out its first ``skip`` indices (the samples of the batches
+            trained before the checkpoint), so training continues exactly where it stopped. Later iterations
+            are whole epochs.
     """
 
-    def __init__(self, length: int, seed: int = 0):
+    def __init__(self, length: int, seed: int = 0, resume: tuple[int, int] | None = None):
         self.length, self.seed, self.epoch = length, seed, 0
+        self.resume = resume
+        if resume is not None:
+            self.epoch = resume[0]
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -226,8 +237,13 @@ class EpochShuffleSampler(Sampler[int]):
         return self.length
 
     def __iter__(self) -> Iterator[int]:
+        skip = 0
+        if self.resume is not None:
+            # The first iterator may be created before Lightning's set_epoch (worker prefetch): use the saved epoch.
+            self.epoch, skip = self.resume
+            self.resume = None
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        return iter(torch.randperm(self.length, generator=generator).tolist())
+        return iter(torch.randperm(self.length, generator=generator).tolist()[skip:])
 
 
 class SkeletonDataModule(L.LightningDataModule):
@@ -271,6 +287,7 @@ class SkeletonDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
+        self._resume: tuple[int, int] | None = None
 
     @classmethod
     def from_config(cls, task: str, data: Any, seed: int = 0) -> SkeletonDataModule:
@@ -288,15 +305,48 @@ class SkeletonDataModule(L.LightningDataModule):
             stream=stream, skeleton=data.skeleton,
         )  # fmt: skip
 
+    def state_dict(self) -> dict[str, Any]:
+        """Position of the training order, saved in Lightning's checkpoints: the epoch in progress and the number
+        of its batches already trained (``batch_progress.current.processed`` of the fit loop)."""
+        trainer = self.trainer
+        if trainer is None or not trainer.training:
+            return {}
+        progress = trainer.fit_loop.epoch_loop.batch_progress.current
+        return {
+            "train_epoch": int(trainer.fit_loop.epoch_progress.current.processed),
+            "train_batches_done": int(progress.processed),
+            "batch_size": self.batch_size,
+            "world_size": int(trainer.world_size),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """On resume: let the first training epoch skip the samples of the batches trained before the checkpoint
+        (single process; under DDP Lightning's distributed sampler orders the data and this is not restored)."""
+        done = int(state_dict.get("train_batches_done", 0))
+        if not state_dict or state_dict.get("world_size", 1) != 1 or done == 0:
+            return
+        length = len(next(iter(self.splits["train"].values()))) if self.splits["train"] is not None else 0
+        skip = done * int(state_dict["batch_size"])
+        if skip < length:  # a checkpoint at the end of an epoch needs no skip: the next epoch starts whole
+            self._resume = (int(state_dict["train_epoch"]), skip)
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         arrays = self.splits[split]
         if arrays is None:
             raise DataError(f"no {split} split was given")
         dataset = ArrayDataset(arrays, KEYS[self.task], self.transforms)
+        sampler = None
+        if shuffle:
+            sampler = EpochShuffleSampler(len(dataset), self.seed, resume=self._resume)
+            self._resume = None
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(len(dataset), self.seed) if shuffle else None,
+            sampler=sampler,
+            # Its own generator for the workers' base seed, drawn at each iterator creation: the global torch
+            # random state (dropout, augmentation) then does not depend on how many loaders were started, which
+            # differs between an uninterrupted run and one resumed from a checkpoint.
+            generator=torch.Generator().manual_seed(self.seed),
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             drop_last=False,
