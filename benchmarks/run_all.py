@@ -24,11 +24,7 @@ import torch
 from skeletal import bench
 from skeletal.models import names
 
-PAPER_MODELS = (
-    "st-tr", "s-tr", "t-tr", "st-gcn", "agcn",
-    "st-transformer-amass", "st-transformer-h36m",
-    "gast-net-27", "gast-net-243", "videopose3d-27", "videopose3d-243",
-)  # fmt: skip
+PAPER_MODELS = bench.PAPER_MODELS
 
 
 def main(argv: list[str] | None = None) -> Path:

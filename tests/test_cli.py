@@ -110,7 +110,18 @@ def test_internal_errors_keep_their_traceback(monkeypatch) -> None:
         cli.main(["models"])
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "predict", "prepare", "demo", "models"])
+def test_top_level_help_lists_every_command(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    commands = cli.build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"models", "train", "eval", "predict", "prepare", "demo", "export", "bench"} <= set(commands)
+    for command in commands:
+        assert command in out
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "predict", "prepare", "demo", "models", "export", "bench"])
 def test_every_command_has_help(command: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -141,3 +152,118 @@ def test_console_script_reports_user_error_without_traceback(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "does not exist" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_model_files(tmp_path_factory) -> dict[str, Path]:
+    """Tiny model files: a GAST-Net (RF 9, 8 channels), its causal twin, and a 2-layer ST-Transformer."""
+    from skeletal import checkpoint, models
+
+    folder = tmp_path_factory.mktemp("models")
+    specs = {
+        "lifter": ("gast-net-9", {"skeleton": "h36m17", "channels": 8}),
+        "causal": ("gast-net-9", {"skeleton": "h36m17", "channels": 8, "causal": True}),
+        "predictor": ("st-transformer", {"skeleton": "h36m17", "num_layers": 1, "num_heads": 2, "model_dim": 8,
+                                         "feedforward_dim": 8, "window": 12}),
+    }  # fmt: skip
+    files = {}
+    for key, (name, kwargs) in specs.items():
+        torch.manual_seed(0)
+        files[key] = checkpoint.save(folder / f"{key}.safetensors", models.create(name, **kwargs), name, kwargs)
+    return files
+
+
+@pytest.mark.parametrize("form", ["onnx", "torchscript"])
+def test_export_writes_a_verified_file(tiny_model_files, tmp_path: Path, capsys, form: str) -> None:
+    output = tmp_path / f"lifter.{form}"
+    assert cli.main(["export", str(tiny_model_files["lifter"]), "--format", form, "--output", str(output),
+                     "--frames", "20"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert output.is_file() and f"wrote {output}" in out and "verified" in out
+    model = skeletal.load(tiny_model_files["lifter"])
+    x = torch.rand(3, 25, 17, 2) * 2 - 1  # another batch and length than traced: both dynamic
+    with torch.no_grad():
+        expected = model(x).numpy()
+    if form == "onnx":
+        from skeletal.inference.export import onnx_session
+
+        (result,) = onnx_session(output).run(None, {"x": x.numpy()})
+    else:
+        result = torch.jit.load(str(output))(x).detach().numpy()
+    assert result.shape == (3, 17, 17, 3)
+    np.testing.assert_allclose(result, expected, atol=1e-4)
+
+
+def test_export_default_path_fixed_time_and_prediction_model(tiny_model_files, capsys) -> None:
+    path = tiny_model_files["predictor"]
+    assert cli.main(["export", str(path), "--format", "onnx", "--no-dynamic-time", "--frames", "10"]) == 0
+    out = capsys.readouterr().out
+    written = path.with_name("predictor.onnx")
+    assert written.is_file() and "dynamic batch)" in out and "(1, 10, 17, 9)" not in out  # batch 2 traced
+    import onnx
+
+    graph = onnx.load(str(written)).graph
+    dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 10, 17, 9]
+
+
+def test_export_streaming_step_of_a_causal_lifter(tiny_model_files, tmp_path: Path, capsys) -> None:
+    output = tmp_path / "step.onnx"
+    assert cli.main(["export", str(tiny_model_files["causal"]), "--format", "onnx", "--streaming",
+                     "--output", str(output)]) == 0  # fmt: skip
+    assert "verified" in capsys.readouterr().out
+    from skeletal.inference.export import onnx_session
+
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 9, 17, 2)).astype(np.float32)  # receptive field 9
+    (step,) = onnx_session(output).run(None, {"x": x})
+    model = skeletal.load(tiny_model_files["causal"])
+    with torch.no_grad():
+        last = model(torch.from_numpy(x))  # layer by layer: one output frame, that of the last input frame
+    np.testing.assert_allclose(step, last.numpy(), atol=1e-4)
+    _one_line_error(capsys, ["export", str(tiny_model_files["lifter"]), "--format", "onnx", "--streaming"],
+                    "causal")  # fmt: skip
+
+
+def test_export_fails_with_status_1_when_verification_fails(tiny_model_files, tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:  # fmt: skip
+    from skeletal.inference import export
+
+    verify = export.verify_export
+
+    def corrupted(model, onnx_path=None, torchscript_path=None, **kwargs):
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)
+        return verify(model, onnx_path, torchscript_path, **kwargs)
+
+    monkeypatch.setattr(export, "verify_export", corrupted)
+    code = cli.main(["export", str(tiny_model_files["lifter"]), "--format", "torchscript", "--output",
+                     str(tmp_path / "m.pt")])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "verification FAILED" in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["export", str(tiny_model_files["lifter"]), "--format", "torchscript", "--output",
+                     str(tmp_path / "n.pt"), "--no-verify"]) == 0  # fmt: skip
+
+
+def test_bench_prints_and_writes_the_table(tmp_path: Path, capsys) -> None:
+    from skeletal import bench, models
+    from skeletal.models.lifting.gast_net import gast_net
+
+    if "test-tiny-gast" not in models.names():
+        models.register_model("test-tiny-gast", "lifting", paper="test model")(
+            lambda **kwargs: gast_net(9, **{"channels": 8, **kwargs})
+        )
+    markdown = tmp_path / "bench.md"
+    args = ["bench", "test-tiny-gast", "--batch", "1", "2", "--repeats", "1", "--warmup", "0", "--no-memory",
+            "--markdown", str(markdown)]  # fmt: skip
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    assert "| test-tiny-gast |" in captured.out and "onnxruntime b1" in captured.out
+    row = next(line for line in captured.out.splitlines() if line.startswith("| test-tiny-gast"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[-1] == "2" and cells[6] == "-"  # large batch 2; no peak memory (--no-memory)
+    assert all(cell != "-" for cell in cells[3:6] + cells[7:-1])  # times, onnxruntime and layer-by-layer measured
+    text = markdown.read_text()
+    assert "Machine: " in text and "| test-tiny-gast |" in text and "median of 1 runs" in text
+    _one_line_error(capsys, ["bench", "no-such-model"], "unknown model")
+    assert "st-tr" in bench.PAPER_MODELS and set(bench.PAPER_MODELS) <= set(models.names())

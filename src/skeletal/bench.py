@@ -43,6 +43,12 @@ from skeletal.inference.export import evaluation, example_input, export_onnx, on
 from skeletal.models import count_parameters, create, info
 
 LONG_SEQUENCE = 2048  # output frames of the layer-by-layer lifting measurement
+PAPER_MODELS: tuple[str, ...] = (
+    "st-tr", "s-tr", "t-tr", "st-gcn", "agcn",
+    "st-transformer-amass", "st-transformer-h36m",
+    "gast-net-27", "gast-net-243", "videopose3d-27", "videopose3d-243",
+)  # fmt: skip
+"""The models of the papers' tables: the default of ``skeletal bench`` and ``benchmarks/run_all.py``."""
 
 
 @dataclass

@@ -228,6 +228,78 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     print_table(rows)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from skeletal import checkpoint
+    from skeletal.inference import export
+
+    model = checkpoint.load(args.checkpoint)
+    if args.streaming:
+        model = export.streaming_model(model)
+    suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
+    default = Path(args.checkpoint).with_suffix("").name + ("_streaming" if args.streaming else "") + suffix
+    output = Path(args.output) if args.output else Path(args.checkpoint).parent / default
+    example = export.example_input(model, batch=args.batch, frames=args.frames)
+    dynamic_time = False if args.no_dynamic_time else None
+    if args.format == "onnx":
+        dynamic_time = export.supports_dynamic_time(model) if dynamic_time is None else dynamic_time
+        export.export_onnx(model, output, example, dynamic_time=dynamic_time, exporter=args.exporter)
+        axes = "batch" + (" and time" if dynamic_time else "")
+        print(f"wrote {output} (ONNX, input x {tuple(example.shape)}, dynamic {axes})")
+    else:
+        export.export_torchscript(model, output, example)
+        print(f"wrote {output} (TorchScript, traced on input {tuple(example.shape)})")
+    if args.no_verify:
+        return 0
+    onnx_path, script_path = (output, None) if args.format == "onnx" else (None, output)
+    frames = int(example.shape[export.time_axis(model)])  # a new batch size (3), the traced length
+    check = export.verify_export(model, onnx_path, script_path, frames=frames)
+    runtime = "onnxruntime" if args.format == "onnx" else "TorchScript"
+    difference = check.onnx if args.format == "onnx" else check.torchscript
+    if not check.ok(VERIFY_TOLERANCE):
+        print(f"skeletal export: error: verification FAILED: {runtime} differs from PyTorch by {difference:.3g} "
+              f"(max abs, input {check.input_shape}; tolerance {VERIFY_TOLERANCE:g})", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"verified: {runtime} matches PyTorch on random input {check.input_shape} (max abs difference "
+          f"{difference:.2e} < {VERIFY_TOLERANCE:g})")  # fmt: skip
+    return 0
+
+
+VERIFY_TOLERANCE = 1e-4
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from skeletal import bench, models
+    from skeletal.errors import ConfigError
+
+    names = models.names() if args.all else (args.names or list(bench.PAPER_MODELS))
+    unknown = [name for name in names if name not in models.names()]
+    if unknown:
+        raise ConfigError(f"bench: unknown model(s) {', '.join(unknown)}; see `skeletal models`")
+    machine = bench.machine_description()
+    print(f"machine: {machine}", file=sys.stderr)
+
+    def done(row: bench.BenchRow) -> None:
+        print(f"{row.name}: done", file=sys.stderr, flush=True)
+
+    rows = bench.benchmark(
+        names, tuple(args.batch), args.repeats, args.warmup, not args.no_onnx, not args.no_memory, progress=done
+    )
+    table = bench.format_table(rows)
+    print(table)
+    if args.markdown:
+        note = f"Batches {args.batch[0]} and N = {args.batch[-1]}; median of {args.repeats} runs after "
+        note += f"{args.warmup} warm-up."
+        text = f"# skeletal benchmark\n\nMachine: {machine}.\n{note}\n\n{table}\n"
+        path = Path(args.markdown)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}", file=sys.stderr)
+
+
 def _cmd_viz_attention(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -368,6 +440,44 @@ def build_parser() -> argparse.ArgumentParser:
     lift.add_argument("--layout", help="layout of the keypoints when the file cannot tell (e.g. coco17)")
     lift.add_argument("--no-animation", action="store_true", help="only the .npz")
     lift.set_defaults(handler=_cmd_lift)
+
+    exporter = commands.add_parser(
+        "export",
+        help="export a model file to ONNX or TorchScript, verified against PyTorch",
+        description="Export a model file (.safetensors) to ONNX (onnxruntime) or TorchScript, with a dynamic batch "
+        "and, where the model allows it, a dynamic number of frames; then run the exported file and PyTorch on "
+        "random input and exit with status 1 if they differ by 1e-4 or more.",
+    )
+    exporter.add_argument("checkpoint", help="model file (.safetensors) written by skeletal train")
+    exporter.add_argument("--format", choices=["onnx", "torchscript"], required=True)
+    exporter.add_argument("--output", help="output file (default: beside the model file, .onnx / .torchscript.pt)")
+    exporter.add_argument("--batch", type=int, default=2, help="batch of the traced example input (default 2)")
+    exporter.add_argument("--frames", type=int, help="frames of the example input (default: the model's)")
+    exporter.add_argument("--no-dynamic-time", action="store_true", help="fix the number of frames (ONNX)")
+    exporter.add_argument(
+        "--streaming", action="store_true", help="causal lifter: export its single-frame streaming step"
+    )
+    exporter.add_argument(
+        "--exporter", choices=["torchscript", "dynamo", "auto"], default="torchscript", help="ONNX exporter"
+    )
+    exporter.add_argument("--no-verify", action="store_true", help="skip the comparison with PyTorch")
+    exporter.set_defaults(handler=_cmd_export)
+
+    bench_parser = commands.add_parser(
+        "bench",
+        help="benchmark models: parameters, FLOPs, speed, memory (torch and onnxruntime)",
+        description="Measure models at their papers' input shapes on this CPU (median of --repeats runs after "
+        "--warmup runs) and print a Markdown table. Default: the papers' models.",
+    )
+    bench_parser.add_argument("names", nargs="*", help="registered model names (default: the papers' models)")
+    bench_parser.add_argument("--all", action="store_true", help="every registered model")
+    bench_parser.add_argument("--batch", type=int, nargs=2, default=[1, 8], metavar=("SMALL", "LARGE"))
+    bench_parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
+    bench_parser.add_argument("--warmup", type=int, default=2, help="untimed runs before them")
+    bench_parser.add_argument("--no-onnx", action="store_true", help="skip onnxruntime")
+    bench_parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
+    bench_parser.add_argument("--markdown", metavar="PATH", help="also write the table (with the machine) here")
+    bench_parser.set_defaults(handler=_cmd_bench)
 
     viz = commands.add_parser("viz", help="draw what a model looks at")
     figures = viz.add_subparsers(dest="figure", metavar="FIGURE", required=True)
