@@ -399,7 +399,7 @@ def lift_file(
         out_dir: Folder of ``{stem}_3d.npz`` and ``{stem}_3d.gif`` (nothing written when ``None``).
         causal: Causal (real-time) model, run frame by frame.
         flip: Test-time flip averaging.
-        animation: Write the GIF of the first track.
+        animation: Write the GIF of the first track (when it has a lifted frame).
         layout: Layout of the keypoints when the reader cannot tell it.
         **options: Further :func:`lift_keypoints` options (``image_size``, ``fps``, ``max_gap``...).
 
@@ -421,7 +421,7 @@ def lift_file(
     if out_dir is not None:
         out = Path(out_dir)
         written.append(lifted.save(out / f"{path.stem}_3d.npz"))
-        if animation:
+        if animation and np.isfinite(lifted.poses[0]).all((-1, -2)).any():
             every = max(1, keypoints.num_frames // 150)
             written.append(lifted.animate(out / f"{path.stem}_3d.gif", every=every))
     return lifted, written
