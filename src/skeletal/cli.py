@@ -16,20 +16,24 @@ Command = Callable[[argparse.Namespace], int | None]
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    import shutil
 
     from skeletal import models
 
-    table = Table(title="skeletal models")
-    for column in ("name", "task", "parameters", "official", "paper"):
-        table.add_column(column, justify="right" if column in ("parameters", "official") else "left")
+    rows = [("name", "task", "parameters", "official", "paper")]
     for name in models.names(args.task):
         entry = models.info(name)
         count = models.count_parameters(models.create(name))
         reference = f"{entry.reference_parameters:,}" if entry.reference_parameters else ""
-        table.add_row(name, entry.task, f"{count:,}", reference, entry.paper)
-    Console().print(table)
+        rows.append((name, entry.task, f"{count:,}", reference, entry.paper))
+    widths = [max(len(row[index]) for row in rows) for index in range(4)]
+    room = max(20, shutil.get_terminal_size((120, 24)).columns - sum(widths) - 8)
+    for number, row in enumerate(rows):
+        paper = row[4] if len(row[4]) <= room else row[4][: room - 1] + "…"
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]), row[3].rjust(widths[3])]
+        print("  ".join([*cells, paper]).rstrip())
+        if number == 0:
+            print("  ".join("-" * width for width in [*widths, min(room, 40)]))
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
