@@ -22,6 +22,7 @@ TINY_LIFTING = [
     "data.batch_size=4",
     "data.synthetic={num_train: 8, num_val: 4, num_frames: 12}",
     "trainer.max_epochs=1",
+    "trainer.check_val_every_n_epoch=1",
     "trainer.limit_train_batches=2",
     "trainer.progress_bar=false",
 ]

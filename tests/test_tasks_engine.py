@@ -257,3 +257,58 @@ def test_gradient_accumulation_and_mixed_precision_are_trainer_options(tmp_path,
     result = train(config, datamodule=SkeletonDataModule("recognition", split, split, batch_size=4))
     assert result.task.trainer.global_step == 4  # 8 batches, one optimiser step every 2
     assert math.isfinite(result.metrics["val/loss"])
+
+
+def test_sampler_resumed_mid_epoch_skips_the_trained_samples_once() -> None:
+    from skeletal.tasks.data import EpochShuffleSampler
+
+    full = EpochShuffleSampler(10, seed=3)
+    full.set_epoch(2)
+    epoch2 = list(full)
+    assert sorted(epoch2) == list(range(10)) and epoch2 != list(EpochShuffleSampler(10, seed=3))
+    resumed = EpochShuffleSampler(10, seed=3, resume=(2, 4))  # iterated before Lightning's set_epoch: epoch 2
+    assert list(resumed) == epoch2[4:]
+    resumed.set_epoch(3)
+    full.set_epoch(3)
+    assert list(resumed) == list(full)  # later epochs whole
+
+
+def test_datamodule_state_is_restored_only_for_a_partial_epoch() -> None:
+    split = {"x": np.zeros((10, 1, 4, 25, 3), np.float32), "y": np.zeros(10, np.int64)}
+    data = SkeletonDataModule("recognition", split, split, batch_size=4, seed=0)
+    data.load_state_dict({"train_epoch": 1, "train_batches_done": 2, "batch_size": 4, "world_size": 1})
+    sampler = data.train_dataloader().sampler
+    assert len(list(sampler)) == 2 and sampler.epoch == 1
+    assert len(list(data.train_dataloader().sampler)) == 10  # a new loader (next epoch): whole
+    data.load_state_dict({"train_epoch": 1, "train_batches_done": 3, "batch_size": 4, "world_size": 1})  # 12 >= 10
+    assert len(list(data.train_dataloader().sampler)) == 10
+    data.load_state_dict({"train_epoch": 1, "train_batches_done": 1, "batch_size": 4, "world_size": 2})  # DDP
+    assert len(list(data.train_dataloader().sampler)) == 10
+    assert data.state_dict() == {}  # outside a fit
+
+
+def test_synthetic_eval_arguments_apply_to_validation_and_test_only() -> None:
+    from skeletal.tasks import synthetic_splits
+
+    splits = synthetic_splits("lifting", num_train=3, num_val=2, num_frames=9, eval={"num_frames": 15})
+    assert splits["train"]["x"].shape[:2] == (3, 9) and splits["train"]["y"].shape[:2] == (3, 9)
+    assert splits["val"]["x"].shape[:2] == (2, 15) and splits["test"]["y"].shape[:2] == (2, 15)
+
+
+def test_demo_prediction_model_starts_at_zero_velocity() -> None:
+    from skeletal.tasks.demo import start_at_zero_velocity
+
+    torch.manual_seed(0)
+    model = models.create("st-transformer", skeleton="h36m17", num_layers=1, num_heads=2, model_dim=8,
+                          feedforward_dim=8, window=6).eval()  # fmt: skip
+    x = torch.randn(2, 6, 17, 9)
+    with torch.no_grad():
+        before = (model(x) - x).abs().mean()
+        start_at_zero_velocity(model, scale=1e-2)
+        after = (model(x) - x).abs().mean()
+        assert before > 0.1 and after < 1e-2 * before * 2  # the residual head shrunk: output ~ input (no motion)
+        start_at_zero_velocity(model)
+        assert torch.equal(model(x), x)  # exactly zero velocity
+    model.train()
+    next_step_loss(model(x), x).backward()
+    assert model.head.weight.grad.abs().sum() > 0  # and it learns

@@ -228,7 +228,12 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     from skeletal.tasks.demo import print_table, run_demo
 
     tasks = tuple(args.task) if args.task else ("recognition", "prediction", "lifting")
-    rows = run_demo(tasks, budget_s=args.budget, output=args.output, seed=args.seed, progress_bar=not args.quiet)
+    from skeletal.tasks.demo import DEFAULT_BUDGET_S
+
+    budget = DEFAULT_BUDGET_S if args.budget is None else args.budget
+    rows = run_demo(
+        tasks, budget_s=budget, output=args.output, seed=args.seed, progress_bar=not args.quiet, threads=args.threads
+    )
     print_table(rows)
 
 
@@ -417,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["recognition", "prediction", "lifting"],
         help="only this task (repeatable; default all three)",
     )
-    demo.add_argument("--budget", type=float, default=150.0, help="total training seconds (default 150)")
+    demo.add_argument("--budget", type=float, help="total training seconds of the three tasks (default 180)")
+    demo.add_argument("--threads", type=int, help="torch threads (default: torch's choice, the number of cores)")
     demo.add_argument("--output", default="runs/demo", help="folder of the run folders (default runs/demo)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")

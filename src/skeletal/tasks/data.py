@@ -186,16 +186,24 @@ def synthetic_splits(task: str, seed: int = 0, **kwargs: Any) -> dict[str, Split
     Args:
         task: Which generator (``recognition_arrays``, ``prediction_arrays`` or ``lifting_arrays``).
         seed: Seed of the generator; the splits use ``seed``, ``seed + 1`` and ``seed + 2``.
-        **kwargs: Keyword arguments of the generator; ``num_train`` / ``num_val`` set the sizes.
+        **kwargs: Keyword arguments of the generator; ``num_train`` / ``num_val`` / ``num_test`` set the sizes;
+            ``eval``, a dict, overrides keyword arguments for the validation and test splits only (e.g. training
+            windows of the lifter's receptive field, longer evaluation windows: ``{"num_frames": 27, "eval":
+            {"num_frames": 64}}``).
     """
     from skeletal.data import synthetic
 
     generator = getattr(synthetic, f"{task}_arrays")
+    kwargs = dict(kwargs)
     sizes = {"train": kwargs.pop("num_train", 256), "val": kwargs.pop("num_val", 64)}
     sizes["test"] = kwargs.pop("num_test", sizes["val"])
+    evaluation = kwargs.pop("eval", None) or {}
+    if not isinstance(evaluation, Mapping):
+        raise ConfigError(f"data.synthetic.eval: expected a mapping of generator arguments, got {evaluation!r}")
     splits = {}
     for offset, (split, size) in enumerate(sizes.items()):
-        produced = generator(num_samples=size, seed=seed + offset, **kwargs)
+        options = kwargs if split == "train" else {**kwargs, **evaluation}
+        produced = generator(num_samples=size, seed=seed + offset, **options)
         if isinstance(produced, Mapping):
             arrays = {k: np.asarray(produced[k]) for k in KEYS[task]}
         elif isinstance(produced, tuple):

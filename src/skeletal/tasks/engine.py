@@ -244,24 +244,40 @@ def _task_from_file(path: str | Path, allow_pickle: bool = False) -> tuple[Skele
 
 
 def evaluate(
-    model_file: str | Path, data: str | Path | None = None, batch_size: int = 64, progress_bar: bool = True
+    model_file: str | Path,
+    data: str | Path | None = None,
+    batch_size: int = 64,
+    progress_bar: bool = True,
+    datamodule: L.LightningDataModule | None = None,
 ) -> dict[str, float]:
     """Test metrics of a model file on a prepared split (default: the test split its config describes).
+
+    Args:
+        model_file: A model file written by :func:`train`.
+        data: A prepared split (``.npz`` or folder) to test on.
+        batch_size: Batch size of ``data`` or of the stored config's test split.
+        progress_bar: Show Lightning's progress bar.
+        datamodule: Test on this data module's test split instead (e.g. the one just trained on).
 
     Returns:
         ``{"test/top1": ..., ...}``: top-1/top-5 accuracy (recognition), joint-angle and joint errors
         (prediction), MPJPE and P-MPJPE in mm (lifting).
     """
     task, config = _task_from_file(model_file)
-    if data is not None:
+    if datamodule is None and data is not None:
         split = load_split(data, task.task_name)
         datamodule = SkeletonDataModule(task.task_name, test=split, batch_size=batch_size)
-    else:
+    elif datamodule is None:
         from skeletal.config import from_dict
 
         stored = from_dict(config)
         stored.data.batch_size = batch_size
         datamodule = SkeletonDataModule.from_config(task.task_name, stored.data, seed=stored.seed)
+    return run_test(task, datamodule, progress_bar)
+
+
+def run_test(task: SkeletalTask, datamodule: L.LightningDataModule, progress_bar: bool = True) -> dict[str, float]:
+    """``trainer.test`` of a task on a data module's test split, on one device: ``{"test/...": value}``."""
     trainer = L.Trainer(
         accelerator="cpu" if not torch.cuda.is_available() else "auto",
         devices=1,
