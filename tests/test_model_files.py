@@ -208,3 +208,27 @@ def test_older_format_is_a_clear_error(tmp_path: Path, saved_bytes) -> None:
     path.write_bytes(_rewrite_header(raw, data_start, lambda meta: meta.__setitem__("format", "skeletal/1")))
     with pytest.raises(DataError, match="older skeletal development version"):
         skeletal.load(path)
+
+
+@pytest.mark.parametrize("prefix", [b"\x80", b"PK"])
+def test_model_file_whose_length_prefix_looks_like_a_pickle_loads(tmp_path: Path, prefix: bytes) -> None:
+    """The 8-byte header length of a safetensors file can begin with 0x80 (pickle PROTO) or "PK" (zip): padding the
+    stored config moves the (8-byte aligned) length until it does; the file is still read as safetensors."""
+    target = prefix[0] if len(prefix) == 1 else struct.unpack("<H", prefix)[0]
+    modulus = 256 if len(prefix) == 1 else 65536
+    path = tmp_path / "model.safetensors"
+    model = FilledLinear(4, 0.25)
+
+    def save(pad: int) -> int:
+        checkpoint.save(path, model, "test-filled-linear", {"width": 4, "value": 0.25}, config={"pad": "x" * pad})
+        return struct.unpack("<Q", path.read_bytes()[:8])[0]
+
+    base = save(0)
+    pad = (target - base) % modulus
+    for extra in range(-8, 9):
+        if (save(max(pad + extra, 0))) % modulus == target:
+            break
+    raw = path.read_bytes()
+    assert raw[: len(prefix)] == prefix
+    loaded = skeletal.load(path)
+    assert torch.all(loaded.layer.weight == 0.25) and loaded.skeletal_info.config["pad"].startswith("x")

@@ -18,6 +18,7 @@ from skeletal.tasks import read_metrics, train_file
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "recognition"
 PRESETS = sorted(p.name for p in CONFIGS.glob("*.yaml") if not p.name.startswith("_"))
 FAST = ["trainer.max_epochs=1", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1"]
+FAST += ["trainer.check_val_every_n_epoch=1"]  # the demo validates every 5 epochs only
 FAST += ["trainer.progress_bar=false", "trainer.accelerator=cpu", "data.batch_size=2", "data.num_workers=0"]
 
 

@@ -195,9 +195,21 @@ def save(
     return atomic_write_bytes(path, to_bytes(tensors, metadata=metadata))
 
 
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """An 8-byte little-endian header length that fits in the file, then the header's opening ``{``."""
+    if len(head) < 9:
+        return False
+    (length,) = struct.unpack("<Q", head[:8])
+    return 2 <= length <= size - 8 and head[8:9] == b"{"
+
+
 def _looks_like_pickle(path: Path) -> bool:
+    """A ``torch.save`` zip (``PK``) or a pickle of protocol >= 2 (``0x80``), unless the bytes read as a safetensors
+    header: its length prefix may begin with the same bytes (a header of 128 + 256 k bytes starts with ``0x80``)."""
     with path.open("rb") as stream:
-        head = stream.read(4)
+        head = stream.read(9)
+    if _looks_like_safetensors(head, path.stat().st_size):
+        return False
     return head[:2] == b"PK" or head[:1] == b"\x80"
 
 
