@@ -300,8 +300,9 @@ class SkeletonDataModule(L.LightningDataModule):
     @classmethod
     def from_config(cls, task: str, data: Any, seed: int = 0) -> SkeletonDataModule:
         """Build from a :class:`skeletal.config.DataConfig` (synthetic or prepared arrays)."""
+        splits: dict[str, Split | None]
         if data.source == "synthetic":
-            splits = synthetic_splits(task, seed=seed, **data.synthetic)
+            splits = dict(synthetic_splits(task, seed=seed, **data.synthetic))
         else:
             splits = {
                 name: None if getattr(data, name) is None else load_split(getattr(data, name), task)
@@ -319,10 +320,12 @@ class SkeletonDataModule(L.LightningDataModule):
         trainer = self.trainer
         if trainer is None or not trainer.training:
             return {}
-        progress = trainer.fit_loop.epoch_loop.batch_progress.current
+        # Both trackers are _ProcessedTracker at run time (typed as their base class in Lightning).
+        batches = trainer.fit_loop.epoch_loop.batch_progress.current
+        epochs = trainer.fit_loop.epoch_progress.current
         return {
-            "train_epoch": int(trainer.fit_loop.epoch_progress.current.processed),
-            "train_batches_done": int(progress.processed),
+            "train_epoch": int(epochs.processed),  # type: ignore[attr-defined]
+            "train_batches_done": int(batches.processed),  # type: ignore[attr-defined]
             "batch_size": self.batch_size,
             "world_size": int(trainer.world_size),
         }
