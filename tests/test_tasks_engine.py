@@ -312,3 +312,15 @@ def test_demo_prediction_model_starts_at_zero_velocity() -> None:
     model.train()
     next_step_loss(model(x), x).backward()
     assert model.head.weight.grad.abs().sum() > 0  # and it learns
+
+
+def test_demo_threads_leave_busy_cores_alone(monkeypatch) -> None:
+    import os
+
+    from skeletal.tasks import demo
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    for load, threads in [(0.0, 4), (1.2, 3), (2.6, 1), (3.9, 1), (12.0, 1)]:
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert demo.auto_threads() == threads

@@ -423,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this task (repeatable; default all three)",
     )
     demo.add_argument("--budget", type=float, help="total training seconds of the three tasks (default 180)")
-    demo.add_argument("--threads", type=int, help="torch threads (default: torch's choice, the number of cores)")
+    demo.add_argument("--threads", type=int, help="torch threads (default: the cores left idle by other jobs)")
     demo.add_argument("--output", default="runs/demo", help="folder of the run folders (default runs/demo)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
