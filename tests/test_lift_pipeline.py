@@ -149,7 +149,7 @@ def test_lift_file_baseball_writes_npz_and_gif(shared_data, tmp_path: Path) -> N
         meta = json.loads(str(saved["metadata"]))
         assert list(saved["joint_names"]) == list(get("h36m17").joint_names)
     assert meta["model"]["checkpoint"] == str(model_file) and meta["model"]["trained"]
-    assert meta["weights_sha256"] == checkpoint.read_metadata(model_file).sha256
+    assert meta["weights_sha256"] == checkpoint.read_metadata(model_file).tensors_sha256
     assert meta["input_layout"] == "coco17" and meta["coordinate_frame"].startswith("camera frame")
     assert lifted.metadata["image_size_source"].startswith("estimated")
 

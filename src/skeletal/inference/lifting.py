@@ -201,7 +201,7 @@ def weights_checksum(model: nn.Module) -> str:
     """SHA-256 of the model's tensors (the model file's checksum when it came from one)."""
     from skeletal.checkpoint import _state_tensors, tensor_checksum
 
-    stored = getattr(getattr(model, "skeletal_info", None), "sha256", None)
+    stored = getattr(getattr(model, "skeletal_info", None), "tensors_sha256", None)
     if stored:
         return str(stored)
     return tensor_checksum(_state_tensors(model))
