@@ -214,6 +214,8 @@ def _cmd_prepare(args: argparse.Namespace) -> None:
                 "prepare ntu: --benchmark is required (ntu60-xsub, ntu60-xview, ntu120-xsub, ntu120-xset)"
             )
         summary = prepare_ntu(args.source, args.output, args.benchmark, chunk=args.chunk)
+    elif args.dataset in _PREPARE_MORE:
+        summary = _prepare_more(args)
     else:
         from skeletal.data.kinetics import prepare_kinetics
 
@@ -222,6 +224,29 @@ def _cmd_prepare(args: argparse.Namespace) -> None:
         summary = prepare_kinetics(args.source, args.labels, args.output, part=args.part, chunk=args.chunk)
     skipped = summary.get("skipped", [])
     print(f"prepared {args.dataset} into {args.output} ({len(skipped)} samples skipped, listed there)")
+
+
+_PREPARE_MORE = ("h36m", "h36m-expmap", "amass", "humaneva", "cmu")
+
+
+def _prepare_more(args: argparse.Namespace) -> dict:
+    """``skeletal prepare {h36m,h36m-expmap,amass,humaneva,cmu}`` (:mod:`skeletal.data.prepare`)."""
+    from skeletal.data import prepare
+    from skeletal.errors import ConfigError
+
+    lifting = {"receptive_field": args.receptive_field, "chunk": args.window_chunk}
+    if args.dataset in ("h36m", "humaneva"):
+        if not args.keypoints:
+            raise ConfigError(f"prepare {args.dataset}: --keypoints (the VideoPose3D data_2d_*.npz file) is required")
+        function = prepare.prepare_h36m_lifting if args.dataset == "h36m" else prepare.prepare_humaneva
+        return function(args.source, args.keypoints, args.output, stride=args.stride, **lifting)
+    if args.dataset == "h36m-expmap":
+        return prepare.prepare_h36m_prediction(args.source, args.output, stride=args.stride or 10)
+    if args.dataset == "amass":
+        return prepare.prepare_amass(args.source, args.output, stride=args.stride)
+    actions = args.actions.split(",") if args.actions else None
+    options = {"stride": args.stride or (lifting["chunk"] if args.task == "lifting" else 10)}
+    return prepare.prepare_cmu(args.source, args.output, args.task, actions, **options, **lifting)
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
@@ -400,14 +425,35 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--ensemble", metavar="MODEL_FILE", help="recognition: second stream, softmax scores summed")
     predict.set_defaults(handler=_cmd_predict)
 
-    prepare = commands.add_parser("prepare", help="convert a raw dataset into memory-mappable arrays")
-    prepare.add_argument("dataset", choices=["ntu", "kinetics"])
-    prepare.add_argument("source", help="folder of raw files (.skeleton files / Kinetics-skeleton JSON files)")
+    prepare = commands.add_parser(
+        "prepare",
+        help="convert a raw dataset into memory-mappable arrays",
+        description="ntu: folder of .skeleton files (--benchmark). kinetics: folder of JSON files (--labels, --part). "
+        "h36m: data_3d_h36m.npz (--keypoints data_2d_h36m_*.npz) -> lifting windows, train S1,5,6,7,8 / test "
+        "S9,11. h36m-expmap: folder S1..S11 of exp-map .txt -> prediction windows (train) and SRNN windows (test). "
+        "amass: folder of AMASS .npz takes -> 60 fps amass15 rotation windows of 120+24 frames (train/val/test by "
+        "sub-dataset). humaneva: data_3d_humaneva15.npz (--keypoints) -> lifting windows. cmu: the cmu-mocap-expmap "
+        "folder (--task prediction|lifting|recognition). Output: SPLIT/x.npy (+ y.npy), meta.json, "
+        "fingerprint.json, skipped.json; train with data.train=OUTPUT/train.",
+    )
+    prepare.add_argument("dataset", choices=["ntu", "kinetics", *_PREPARE_MORE])
+    prepare.add_argument(
+        "source",
+        help="folder of raw files (.skeleton / Kinetics JSON / exp-map S*/ / AMASS / CMU benchmark) or the 3D .npz",
+    )
     prepare.add_argument("output", help="output folder")
     prepare.add_argument("--benchmark", help="NTU: ntu60-xsub, ntu60-xview, ntu120-xsub or ntu120-xset")
     prepare.add_argument("--labels", help="Kinetics: the label JSON of the part")
     prepare.add_argument("--part", default="train", help="Kinetics: train or val (default train)")
     prepare.add_argument("--chunk", type=int, default=256, help="samples held in memory at once")
+    prepare.add_argument("--keypoints", help="h36m, humaneva: the VideoPose3D 2D keypoint .npz")
+    prepare.add_argument("--task", default="prediction", choices=["prediction", "lifting", "recognition"],
+                         help="cmu: which task's arrays (default prediction)")  # fmt: skip
+    prepare.add_argument("--actions", help="cmu: comma-separated actions (default all)")
+    prepare.add_argument("--stride", type=int, help="frames between windows (default: lifting 1 target frame apart, "
+                         "h36m-expmap and cmu prediction 10, amass the window length)")  # fmt: skip
+    prepare.add_argument("--receptive-field", type=int, default=27, help="h36m, humaneva, cmu lifting: input frames")
+    prepare.add_argument("--window-chunk", type=int, default=1, help="h36m, humaneva, cmu lifting: targets per window")
     prepare.set_defaults(handler=_cmd_prepare)
 
     demo = commands.add_parser(
