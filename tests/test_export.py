@@ -89,7 +89,7 @@ def export_and_verify(model: nn.Module, folder: Path, frames: int | None) -> tup
 
 @pytest.mark.parametrize(
     "name",
-    [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in skeletal.models.names()],
+    [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in skeletal.models.names(builtin_only=True)],
 )
 def test_export_matches_pytorch(name: str, tmp_path: Path) -> None:
     overrides, frames = small_config(name)
@@ -101,7 +101,7 @@ def test_export_matches_pytorch(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", skeletal.models.names())
+@pytest.mark.parametrize("name", skeletal.models.names(builtin_only=True))
 def test_export_full_size_matches_pytorch(name: str, tmp_path: Path) -> None:
     model = skeletal.models.create(name)
     frames = 64 if skeletal.models.info(name).task == "recognition" else None

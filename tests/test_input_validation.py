@@ -46,7 +46,7 @@ def _reject(model: torch.nn.Module, x: torch.Tensor, *fragments: str) -> str:
     return message
 
 
-NAMES = models.names()
+NAMES = models.names(builtin_only=True)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -24,7 +24,7 @@ TINY = {
     "seq2seq": dict(hidden_size=32, window=12),
     "zero-velocity": {},
 }
-PREDICTION_MODELS = models.names("prediction")
+PREDICTION_MODELS = models.names("prediction", builtin_only=True)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from skeletal.errors import ConfigError, LayoutError, ShapeError
 from skeletal.models import count_parameters, create, info, names
 from skeletal.models.recognition import TwoStream
 
-RECOGNITION = names("recognition")
+RECOGNITION = names("recognition", builtin_only=True)
 FRAMES = 12
 FAST_BONES = {"s-tr-bones", "t-tr-bones"}  # the other bones variants (doubled widths) run with -m slow
 PARAMETRIZED = [

@@ -37,6 +37,11 @@ class ModelInfo:
     paper: str = ""
     reference_parameters: int | None = None
 
+    @property
+    def builtin(self) -> bool:
+        """True for the models skeletal ships (not ones registered by a user, a plug-in or a test)."""
+        return self.builder.__module__.startswith("skeletal.")
+
 
 _MODELS: dict[str, ModelInfo] = {}
 
@@ -78,9 +83,9 @@ def info(name: str) -> ModelInfo:
         raise ConfigError(f"unknown model {name!r}{hint} (`skeletal models` lists them)") from None
 
 
-def names(task: str | None = None) -> list[str]:
-    """Registered model names, optionally of one task, sorted."""
-    return sorted(n for n, m in _MODELS.items() if task is None or m.task == task)
+def names(task: str | None = None, builtin_only: bool = False) -> list[str]:
+    """Registered model names, optionally of one task or only the built-in ones, sorted."""
+    return sorted(n for n, m in _MODELS.items() if (task is None or m.task == task) and (m.builtin or not builtin_only))
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
