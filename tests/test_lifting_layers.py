@@ -13,16 +13,6 @@ from skeletal.nn.graph_attention import GlobalAttentionGraph
 from skeletal.nn.semantic_graph_conv import SemanticChannelGraphConv
 from skeletal.skeletons import kinematic_adjacency, symmetric_adjacency
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models run many small ops; on a loaded 2-core machine a second thread costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # Index lists hard-coded in the official LocalGraph (model/local_attention.py), per joint count.
 OFFICIAL_LISTS = {
     "h36m17": dict(

@@ -9,16 +9,6 @@ from skeletal.errors import ConfigError, LayoutError, ShapeError
 from skeletal.models import count_parameters, create, info, names
 from skeletal.models.lifting import GASTNet, VideoPose3D
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models run many small ops; on a loaded 2-core machine a second thread costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # Official counts (17 joints): GAST-Net from the official SpatioTemporalModel (issue 7; paper: 6.92 M at RF 27);
 # VideoPose3D's TemporalModel, 1024 channels: 34*1024*3 + 2048 + (L-1)*(4*1024^2 + 4096) + 1024*51 + 51.
 OFFICIAL = {

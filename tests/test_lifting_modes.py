@@ -10,15 +10,6 @@ from skeletal.models.lifting import TemporalLifter, flip_augment, flip_horizonta
 from skeletal.skeletons import get
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models run many small ops; on a loaded 2-core machine a second thread costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def trained_statistics(model: TemporalLifter, steps: int = 2) -> TemporalLifter:
     """Give the batch norms non-trivial running statistics, then switch to evaluation."""
     model.train()

@@ -12,14 +12,6 @@ from skeletal.models.lifting import GASTNet
 from skeletal.models.lifting.official import load_official
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def batch_norm(state: dict, name: str, channels: int) -> None:
     state[f"{name}.weight"] = torch.rand(channels) + 0.5
     state[f"{name}.bias"] = torch.randn(channels) * 0.1

@@ -12,15 +12,6 @@ from skeletal.models import create
 from skeletal.models.lifting import predict_with_flip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models run many small ops; on a loaded 2-core machine a second thread costs far more than it gives."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def causal_model(name: str):
     model = create(name, causal=True).train()
     with torch.no_grad():

@@ -20,15 +20,6 @@ from skeletal.skeletons import agcn_partitions
 ADJACENCY = agcn_partitions("ntu25")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small convolutions run faster on one thread than on two contended ones; restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_single_module_parameters_match_table_1b() -> None:
     """ST-TR journal Table I-b, counted exactly from the official modules at C_in = C_out = 256, V = 25."""
     assert count_parameters(GraphConv(256, 256, ADJACENCY)) == 199_763

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import roma
 import torch
 
@@ -14,16 +11,6 @@ from skeletal.skeletons import from_edges
 
 SKELETON = from_edges("chain4", [f"j{i}" for i in range(4)], [(0, 1), (1, 2), (2, 3)], 0)
 TINY = dict(num_layers=1, num_heads=2, model_dim=8, feedforward_dim=16, window=20)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models run on one thread: on the shared 2-core machine, two OpenMP threads make each small op
-    ~30x slower (spin-waiting), which dominates step-by-step generation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def seed(n: int = 2, t: int = 10) -> torch.Tensor:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
-import pytest
 import torch
 from torch import nn
 
@@ -13,16 +11,6 @@ from skeletal.nn.joint_attention import SequenceLayerNorm, attention_weights, ca
 from skeletal.nn.per_joint import PerJointFeedForward, PerJointLinear
 from skeletal.nn.positional import SinusoidalPositionalEncoding, sinusoidal_encoding
 from skeletal.nn.spatiotemporal_attention import SpatialAttention, TemporalAttention
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models run on one thread: on the shared 2-core machine, two OpenMP threads make each small op
-    ~30x slower (spin-waiting), which dominates step-by-step generation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_per_joint_linear_equals_loop_of_linears() -> None:

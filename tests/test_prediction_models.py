@@ -3,8 +3,6 @@ parameter count against the official implementation, attention maps and represen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import roma
 import torch
@@ -25,16 +23,6 @@ TINY = {
     "zero-velocity": {},
 }
 PREDICTION_MODELS = models.names("prediction", builtin_only=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models run on one thread: on the shared 2-core machine, two OpenMP threads make each small op
-    ~30x slower (spin-waiting), which dominates step-by-step generation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def chain(num_joints: int, name: str = "chain") -> Skeleton:
