@@ -8,7 +8,7 @@ For every model, :func:`benchmark` measures, on the CPU of this machine:
 - ``forward_ms``: eval-mode forward time at batch 1; ``train_ms``: one training step (forward, backward on the
   mean square of the output, SGD step) at the large batch, in training mode (dropout, DropAttention on);
 - ``peak_mb``: peak resident memory added by one training step at the large batch, measured in a fresh
-  subprocess as ``ru_maxrss`` minus the resident set size just before the step (``memory=True``);
+  subprocess as its peak resident set (``VmHWM``) minus the resident set size just before the step (``memory=True``);
 - ``torch_b1``, ``torch_bN``, ``onnx_b1``, ``onnx_bN``: inference throughput in samples per second at batch 1
   and the large batch, in PyTorch (``torch.inference_mode``) and through onnxruntime on the exported graph;
 - for lifting models, ``seq_fps``: frames per second of the layer-by-layer model on one long sequence.
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -122,7 +121,8 @@ def peak_training_memory(name: str, kwargs: dict[str, Any], frames: int, batch: 
     """Peak resident memory (MiB) added by one training step, measured in a fresh Python process.
 
     The child builds the model and input, records its resident set size, runs one training step and reports
-    ``ru_maxrss`` minus that baseline; memory freed and reused within the process is not double counted.
+    its peak resident set (``VmHWM``) minus that baseline; memory freed and reused within the process is not
+    double counted.
     """
     spec = json.dumps({"name": name, "kwargs": kwargs, "frames": frames, "batch": batch})
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
@@ -133,12 +133,13 @@ def peak_training_memory(name: str, kwargs: dict[str, Any], frames: int, batch: 
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def _resident_kib() -> int:
+def _resident_kib(field: str = "VmRSS") -> int:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident of this process image) in KiB."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise OSError("VmRSS not found in /proc/self/status")
+    raise OSError(f"{field} not found in /proc/self/status")
 
 
 def _memory_child(spec: str) -> None:
@@ -148,7 +149,9 @@ def _memory_child(spec: str) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
     before = _resident_kib()
     training_step(model, x, optimizer)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec, so a child of a large
+    # process would report the parent's peak.
+    peak = _resident_kib("VmHWM")
     print((peak - before) / 1024)
 
 
