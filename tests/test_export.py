@@ -55,15 +55,24 @@ def small_config(name: str) -> tuple[dict[str, Any], int | None]:
     return {"channels": 32}, None
 
 
-def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> None:
-    """Set every batch norm's running statistics from ``x`` (as after training), so activations stay O(1)."""
+def calibrate_batch_norm(model: nn.Module, *inputs: torch.Tensor) -> None:
+    """Set every batch norm's running statistics from ``inputs`` (as after training), so activations stay O(1).
+
+    The statistics are the cumulative average over the inputs, collected with the rest of the model in eval mode
+    (no dropout or DropAttention), so that inference on those inputs sees normalised activations at every layer.
+    With statistics from a single small batch, a random-weight network divides some channels by a near-zero
+    variance and another input reaches logits of 1e4, where float32 rounding alone exceeds any fixed tolerance.
+    """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # cumulative average
-    model.train()
+    model.eval()
+    for norm in norms:
+        norm.train()
     with torch.no_grad():
-        model(x)
+        for x in inputs:
+            model(x)
     model.eval()
 
 
@@ -74,13 +83,14 @@ def export_and_verify(model: nn.Module, folder: Path, frames: int | None) -> tup
     training window), the others 4 frames longer.
     """
     example = export.example_input(model, batch=2, frames=frames)
-    calibrate_batch_norm(model, example)
     dynamic_time = export.supports_dynamic_time(model)
-    onnx_path = export.export_onnx(model, folder / "model.onnx", example)
-    script_path = export.export_torchscript(model, folder / "model.pt", example)
     shift = -4 if export.model_task(model) == "prediction" else 4
     length = example.shape[export.time_axis(model)] + (shift if dynamic_time else 0)
-    check = export.verify_export(model, onnx_path, script_path, batch=3, frames=length)
+    checked = export.example_input(model, batch=3, frames=length, seed=1)
+    calibrate_batch_norm(model, example, checked, export.example_input(model, batch=8, frames=frames, seed=2))
+    onnx_path = export.export_onnx(model, folder / "model.onnx", example)
+    script_path = export.export_torchscript(model, folder / "model.pt", example)
+    check = export.verify_export(model, onnx_path, script_path, x=checked)
     graph_input = onnx.load(str(onnx_path)).graph.input[0].type.tensor_type.shape.dim
     assert graph_input[0].dim_param == "batch"
     assert (graph_input[export.time_axis(model)].dim_param == "frames") == dynamic_time

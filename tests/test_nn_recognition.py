@@ -12,6 +12,7 @@ from skeletal.models import count_parameters
 from skeletal.nn.augmented_attention import AugmentedSpatialAttention, AugmentedTemporalAttention
 from skeletal.nn.drop_attention import DropAttention, attend
 from skeletal.nn.graph_conv import AdaptiveGraphConv, GraphConv, ones_adjacency
+from skeletal.nn.joint_attention import prefer_fused_attention
 from skeletal.nn.relative_position import SpatialRelativePosition, TemporalRelativePosition
 from skeletal.nn.self_attention import AxisSelfAttention, SpatialSelfAttention, TemporalSelfAttention
 from skeletal.nn.temporal_conv import TemporalConv
@@ -108,9 +109,11 @@ def test_fused_attention_equals_explicit_in_eval(relative: bool) -> None:
     x = torch.randn(2, 20, 25, 32)
     for module in modules:
         module.eval()
-        fused = module(x)
+        fused = module(x)  # parameters require gradients: the fused kernel
         explicit, weights = module(x, return_attention=True)
         torch.testing.assert_close(fused, explicit, atol=1e-5, rtol=1e-4)
+        with torch.inference_mode():  # the explicit product without the weights
+            torch.testing.assert_close(module(x), explicit, atol=1e-5, rtol=1e-4)
         torch.testing.assert_close(weights.sum(-1), torch.ones_like(weights.sum(-1)), atol=1e-5, rtol=0)
 
 
@@ -151,10 +154,18 @@ def test_fused_drop_attention_equals_renormalised_softmax() -> None:
     torch.manual_seed(0)
     q, k, v = torch.randn(3, 4, 8, 10, 6).unbind(0)
     keep = DropAttention(0.5).train().keep_mask(4, 8, 10)
-    fused, _ = attend(q, k, v, keep=keep)
     weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(6), dim=-1) * keep
     expected = (weights / weights.sum(-1, keepdim=True)) @ v
-    torch.testing.assert_close(fused, expected, atol=1e-5, rtol=1e-5)
+    assert not prefer_fused_attention(q)  # CPU inference: the explicit product
+    explicit, no_weights = attend(q, k, v, keep=keep)
+    assert no_weights is None
+    torch.testing.assert_close(explicit, expected, atol=1e-5, rtol=1e-5)
+    trained = q.clone().requires_grad_()
+    assert prefer_fused_attention(trained)  # training: the fused kernel
+    fused, _ = attend(trained, k, v, keep=keep)
+    torch.testing.assert_close(fused.detach(), expected, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        assert not prefer_fused_attention(trained)
     explicit, explicit_weights = attend(q, k, v, keep=keep, need_weights=True)
     torch.testing.assert_close(explicit, expected, atol=1e-5, rtol=1e-5)
     assert (explicit_weights.masked_select(~keep.expand_as(explicit_weights)) == 0).all()

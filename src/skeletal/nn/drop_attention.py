@@ -6,8 +6,9 @@ are dropped and every row is renormalised to sum to one. As in the official ST-T
 per sequence and head and shared by all queries.
 
 Renormalising the kept softmax weights equals a softmax restricted to the kept keys, so the dropped columns are
-passed as a boolean mask to :func:`torch.nn.functional.scaled_dot_product_attention` (the fused kernel) unless
-the weights themselves are asked for (visualisation), in which case :func:`attend` computes them explicitly.
+passed as a boolean mask to :func:`torch.nn.functional.scaled_dot_product_attention` (the fused kernel) where
+that kernel is the faster path (:func:`~skeletal.nn.joint_attention.prefer_fused_attention`: training, GPUs)
+and the weights themselves are not asked for (visualisation); otherwise :func:`attend` computes them explicitly.
 
 Axis legend: ``b`` batch (sequences), ``h`` heads, ``l`` queries, ``s`` keys, ``d`` channels per head.
 """
@@ -19,6 +20,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from skeletal.nn.joint_attention import prefer_fused_attention
 
 
 class DropAttention(nn.Module):
@@ -77,15 +80,15 @@ def attend(
     Returns:
         ``(B, H, L, d_v)`` output and the ``(B, H, L, S)`` weights (or ``None``).
     """
-    if not need_weights:
+    if not need_weights and prefer_fused_attention(query):
         mask = bias
         if keep is not None:
             mask = keep if bias is None else bias.masked_fill(~keep, float("-inf"))
         return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), None
-    logits = (query @ key.transpose(-1, -2)) / math.sqrt(query.shape[-1])
+    logits = (query * (1.0 / math.sqrt(query.shape[-1]))) @ key.transpose(-1, -2)  # scale the smaller operand
     if bias is not None:
         logits = logits + bias
     if keep is not None:
         logits = logits.masked_fill(~keep, float("-inf"))
     weights = torch.softmax(logits, dim=-1)
-    return weights @ value, weights
+    return weights @ value, (weights if need_weights else None)
