@@ -25,7 +25,10 @@ Timing: both models in one process, interleaved run by run, median of ``--repeat
 Usage::
 
     python benchmarks/official_st_tr.py --official /tmp/official-st-tr [--models s-tr t-tr] [--repeats 5]
-        [--warmup 1] [--threads 1 2] [--batches 1 8]
+        [--warmup 1] [--threads 1 2] [--batches 1 8] [--blocks]
+
+``--blocks`` adds a table of per-block times (spatial and temporal block of every layer, first thread count,
+batch 1), to see where the two implementations differ.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from einops import rearrange
 from torch import nn
 
 from skeletal import bench
@@ -282,8 +286,51 @@ def float64_difference(ours: nn.Module, official: nn.Module, x: torch.Tensor) ->
     return float((mine - theirs).abs().max()), float(theirs.abs().max())
 
 
-def compare(stream: str, module: types.ModuleType, args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    """Build, map and check one stream; returns (table rows, notes)."""
+def block_rows(stream: str, ours: SpatialTemporalNet, official: nn.Module, args: argparse.Namespace) -> list[str]:
+    """Per-block times (batch 1, first thread count): each block of both models on the input it sees in ours."""
+    torch.set_num_threads(args.threads[0])
+    inputs: dict[tuple[int, str], torch.Tensor] = {}
+    hooks = [
+        getattr(unit, part).register_forward_hook(
+            lambda module, given, output, key=(index, part): inputs.__setitem__(key, given[0])
+        )
+        for index, unit in enumerate(ours.units)
+        for part in ("spatial", "temporal")
+    ]
+    with torch.inference_mode():
+        ours(torch.randn(1, ours.num_persons, 300, ours.skeleton.num_joints, ours.in_channels))
+    for hook in hooks:
+        hook.remove()
+    rows, totals = [], [0.0, 0.0]
+    for index, unit in enumerate(ours.units):
+        theirs = official.backbone[index - 1] if index else None
+        pairs = [("spatial", unit.spatial, theirs.gcn1 if theirs else official.gcn0, True)]
+        pairs.append(("temporal", unit.temporal, theirs.tcn1 if theirs else official.tcn0, False))
+        for part, mine, counterpart, takes_label in pairs:
+            x = inputs[(index, part)]
+            x_official = rearrange(x, "n t v c -> n c t v").contiguous()
+
+            def run_ours(block: nn.Module = mine, x: torch.Tensor = x) -> object:
+                with torch.inference_mode():
+                    return block(x)
+
+            def run_official(block: nn.Module = counterpart, x: torch.Tensor = x_official, label: bool = takes_label):
+                with torch.inference_mode():
+                    return block(x, None, None) if label else block(x)
+
+            times = interleaved([run_ours, run_official], args.repeats, args.warmup)
+            totals = [total + t for total, t in zip(totals, times)]
+            rows.append(
+                f"| {stream} | {index} | {type(mine).__name__} | {'x'.join(map(str, x.shape))} | "
+                f"{times[0] * 1e3:.1f} | {times[1] * 1e3:.1f} | {times[1] / times[0]:.2f}x |"
+            )
+    rows.append(f"| {stream} | all | sum | | {totals[0] * 1e3:.1f} | {totals[1] * 1e3:.1f} | "
+                f"{totals[1] / totals[0]:.2f}x |")  # fmt: skip
+    return rows
+
+
+def compare(stream: str, module: types.ModuleType, args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
+    """Build, map, check and time one stream; returns (table rows, notes, per-block rows)."""
     torch.manual_seed(0)
     ours = create(stream)
     randomize(ours)
@@ -325,10 +372,12 @@ def compare(stream: str, module: types.ModuleType, args: argparse.Namespace) -> 
                 f"{official_s / ours_s:.2f}x | {diff:.1e} | {scale:.1f} |"
             )
             print(rows[-1], flush=True)
-    return rows, notes
+    return rows, notes, block_rows(stream, ours, official, args) if args.blocks else []
 
 
-def write_report(path: Path, rows: list[str], notes: list[str], args: argparse.Namespace, machine: str) -> None:
+def write_report(
+    path: Path, rows: list[str], notes: list[str], blocks: list[str], args: argparse.Namespace, machine: str
+) -> None:
     lines = [
         "# Library S-TR / T-TR vs the official ST-TR code (inference, same weights, one process)",
         "",
@@ -352,6 +401,18 @@ def write_report(path: Path, rows: list[str], notes: list[str], args: argparse.N
         *[f"- {note}" for note in STATIC_NOTES],
         "",
     ]
+    if blocks:
+        lines += [
+            f"## Per block ({args.threads[0]} thread, batch 1, median of {args.repeats} interleaved runs)",
+            "",
+            "Each block of both models on the input it receives inside the library model (spatial: GCN or SSA; "
+            "temporal: TCN or TSA; the residual projections of the units are not included).",
+            "",
+            "| model | unit | library block | input (N·M T V C) | library (ms) | official (ms) | ratio |",
+            "|---|---|---|---|---|---|---|",
+            *blocks,
+            "",
+        ]
     path.write_text("\n".join(lines))
 
 
@@ -363,6 +424,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--blocks", action="store_true", help="also time every block of both models")
     parser.add_argument("--output", type=Path, default=None, help="markdown file (default benchmarks/results/...)")
     args = parser.parse_args(argv)
     args.load_start = os.getloadavg()[0]
@@ -370,11 +432,13 @@ def main(argv: list[str] | None = None) -> None:
     output = args.output or Path(__file__).parent / "results" / f"official-st-tr-{date.today().isoformat()}.md"
     rows: list[str] = []
     notes: list[str] = []
+    blocks: list[str] = []
     for stream in args.models:
-        stream_rows, stream_notes = compare(stream, module, args)
+        stream_rows, stream_notes, stream_blocks = compare(stream, module, args)
         rows += stream_rows
         notes += stream_notes
-        write_report(output, rows, notes, args, bench.machine_description())
+        blocks += stream_blocks
+        write_report(output, rows, notes, blocks, args, bench.machine_description())
     print("\n".join(notes))
     print(f"wrote {output}")
 
