@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+import skeletal
 from skeletal import checkpoint, models
 from skeletal.config import from_dict
 from skeletal.tasks import (
@@ -324,3 +325,24 @@ def test_demo_threads_leave_busy_cores_alone(monkeypatch) -> None:
     for load, threads in [(0.0, 4), (1.2, 3), (2.6, 1), (3.9, 1), (12.0, 1)]:
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
         assert demo.auto_threads() == threads
+
+
+def _trained_weights(tmp_path, rng_seed: int, **trainer) -> tuple[dict[str, torch.Tensor], object]:
+    split = recognition_data(np.random.default_rng(rng_seed), 16)
+    config = tiny_config("recognition", tmp_path, max_epochs=1, **trainer)
+    result = train(config, datamodule=SkeletonDataModule("recognition", split, split, batch_size=8))
+    return {k: v.detach().clone() for k, v in result.task.model.state_dict().items()}, result
+
+
+@pytest.mark.parametrize("backend", ["eager", pytest.param("inductor", marks=pytest.mark.slow)])
+def test_compiled_training_matches_plain_training(tmp_path, backend: str) -> None:
+    plain, _ = _trained_weights(tmp_path / "plain", 0)
+    compiled, result = _trained_weights(tmp_path / "compiled", 0, compile=True, compile_backend=backend)
+    assert result.task.model._compiled_call_impl is not None  # the forward really went through torch.compile
+    assert compiled.keys() == plain.keys()  # checkpoint keys unchanged (no "_orig_mod." prefix)
+    tolerance = 0.0 if backend == "eager" else 1e-4
+    for key, value in plain.items():
+        torch.testing.assert_close(compiled[key], value, atol=tolerance, rtol=tolerance)
+    reloaded = skeletal.load(result.model_file)
+    for key, value in reloaded.state_dict().items():
+        torch.testing.assert_close(value, compiled[key])

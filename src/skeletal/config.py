@@ -120,6 +120,9 @@ class TrainerConfig:
     checkpoint_every_n_steps: int | None = None
     deterministic: bool = True
     progress_bar: bool = True
+    compile: bool = False  # torch.compile the model (nn.Module.compile: same weights and checkpoint keys)
+    compile_backend: str = "inductor"  # "inductor" (generated C++/Triton code) or "eager" (graph capture only)
+    compile_mode: str | None = None  # None, "reduce-overhead" or "max-autotune"
 
 
 @dataclass

@@ -163,6 +163,8 @@ def train(
         raise FileNotFoundError(f"cannot resume: {last} does not exist")
     L.seed_everything(config.seed, workers=True, verbose=False)
     task = build_task(config, model)
+    if config.trainer.compile:  # in place: parameters and state-dict keys stay those of the plain model
+        task.model.compile(backend=config.trainer.compile_backend, mode=config.trainer.compile_mode)
     data = datamodule or SkeletonDataModule.from_config(config.task, config.data, seed=config.seed)
     save_config(config, run_dir / CONFIG_FILE)
     trainer = _trainer(config, run_dir, task)
