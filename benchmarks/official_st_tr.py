@@ -38,6 +38,7 @@ import builtins
 import copy as copying
 import importlib
 import os
+import re
 import statistics
 import sys
 import time
@@ -387,7 +388,8 @@ def write_report(
         "",
         "Command: `python benchmarks/official_st_tr.py --official <copy of Chiaraplizz/ST-TR> "
         f"--models {' '.join(args.models)} --repeats {args.repeats} --warmup {args.warmup} "
-        f"--threads {' '.join(map(str, args.threads))} --batches {' '.join(map(str, args.batches))}`",
+        f"--threads {' '.join(map(str, args.threads))} --batches {' '.join(map(str, args.batches))}"
+        f"{' --blocks' if args.blocks else ''}`",
         "",
         "| model | threads | batch | library (ms) | official (ms) | ratio | max abs diff | max abs logit |",
         "|---|---|---|---|---|---|---|---|",
@@ -438,7 +440,8 @@ def main(argv: list[str] | None = None) -> None:
         rows += stream_rows
         notes += stream_notes
         blocks += stream_blocks
-        write_report(output, rows, notes, blocks, args, bench.machine_description())
+        machine = re.sub(r", \d+ torch threads", "", bench.machine_description())  # threads vary by row
+        write_report(output, rows, notes, blocks, args, machine)
     print("\n".join(notes))
     print(f"wrote {output}")
 
