@@ -115,9 +115,11 @@ class AxisSelfAttention(nn.Module):
                 pad_keep = (torch.arange(blocks * window, device=x.device) < length).view(1, blocks, 1, 1, window)
                 pad_keep = pad_keep.expand(query.shape[0] // blocks, -1, -1, -1, -1).flatten(0, 1)
         keep = self.drop.keep_mask(query.shape[0], self.heads, query.shape[-2], x.device)
-        if pad_keep is not None:
-            keep = pad_keep if keep is None else keep & pad_keep
-            keep = torch.where(keep.any(-1, keepdim=True), keep, pad_keep)
+        if pad_keep is not None and keep is None:
+            keep = pad_keep
+        elif pad_keep is not None:  # training: a row whose DropAttention kept only padding keeps every real frame
+            kept = keep & pad_keep
+            keep = torch.where(kept.any(-1, keepdim=True), kept, pad_keep)
         bias = self.relative(query) if self.relative is not None else None
         out, weights = attend(query, key, value, keep=keep, bias=bias, need_weights=need_weights)
         if blocks > 1:
