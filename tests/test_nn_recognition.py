@@ -36,13 +36,15 @@ def test_single_module_parameters_match_table_1b() -> None:
     )
 
 
-def test_graph_conv_matches_eq1_by_hand() -> None:
+@pytest.mark.parametrize("widths", [(3, 4), (6, 6), (8, 5)])  # aggregate-first and project-first orders
+def test_graph_conv_matches_eq1_by_hand(widths: tuple[int, int]) -> None:
     torch.manual_seed(0)
-    conv = GraphConv(3, 4, ADJACENCY, norm=False)
+    conv = GraphConv(*widths, ADJACENCY, norm=False)
     with torch.no_grad():
         conv.mask.uniform_(0.5, 1.5)
-    x = torch.randn(2, 5, 25, 3)
-    expected = torch.zeros(2, 5, 25, 4)
+        conv.projection.bias.uniform_(-1, 1)
+    x = torch.randn(2, 5, 25, widths[0])
+    expected = torch.zeros(2, 5, 25, widths[1])
     masked = conv.adjacency * conv.mask
     for k in range(3):  # f_out = sum_k (f_in A_k) W_k + b_k
         expected += torch.einsum("ntvc,vw->ntwc", x, masked[k]) @ conv.projection.weight[k] + conv.projection.bias[k]
