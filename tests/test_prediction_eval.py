@@ -186,3 +186,26 @@ def test_h36m_protocol_on_files_in_the_benchmark_format(tmp_path, rng: np.random
     copies = np.repeat(windows[:, 49:50, 3:].reshape(len(windows), 1, 32, 3), 25, axis=1)
     direct = np.asarray(euler_error(copies, target, representation="axis_angle"))[[1, 3, 7, 9]]
     np.testing.assert_allclose(errors, direct, rtol=1e-4, atol=1e-6)
+
+
+def test_training_windows_are_reversed_and_mirrored_as_configured() -> None:
+    kwargs = dict(skeleton="h36m32", representation="matrix", num_layers=1, num_heads=2, model_dim=8,
+                  feedforward_dim=8, window=12)  # fmt: skip
+    x = torch.as_tensor(
+        convert_rotations(_random_rotations((64, 12, 32), seed=4), "matrix", "matrix", flat_matrix=True)
+    )
+    x = x.float()
+    plain = PredictionTask("st-transformer", kwargs, optim={"warmup": 10})
+    assert torch.equal(plain.augment(x), x)  # off by default
+    always = PredictionTask("st-transformer", kwargs, optim={"warmup": 10, "reverse_train": 1.0, "mirror_train": 1.0})
+    expected = mirror_rotations(torch.flip(x, dims=(1,)), "h36m32", "matrix")
+    torch.testing.assert_close(always.augment(x), expected)
+    half = PredictionTask("st-transformer", kwargs, optim={"warmup": 10, "reverse_train": 0.5, "mirror_train": 0.5})
+    out = half.augment(x)
+    torch.testing.assert_close(half.augment(x), out)  # same step, same draws (a resumed run draws the same)
+    reversed_ = torch.isclose(out, torch.flip(x, dims=(1,)), atol=1e-6).flatten(1).all(1)
+    mirrored = torch.isclose(out, mirror_rotations(x, "h36m32", "matrix"), atol=1e-6).flatten(1).all(1)
+    both = torch.isclose(out, expected, atol=1e-6).flatten(1).all(1)
+    untouched = (out == x).flatten(1).all(1)
+    assert (reversed_ | mirrored | both | untouched).all()  # every window is one of the four outcomes
+    assert 5 < int(untouched.sum()) < 32 and 5 < int(both.sum()) < 32  # about 1/4 each of 64

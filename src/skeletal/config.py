@@ -79,6 +79,8 @@ class OptimConfig:
     ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, ``d_model`` = D (defaults to the model's
     ``d_model`` keyword), early stopping after ``patience`` validations without improvement. Lifting
     (GAST-Net): Adam with ``amsgrad``, ``lr`` multiplied by ``gamma`` every epoch, flip augmentation.
+    Prediction augmentation (ST-Transformer supplement, "Data augmentation", H3.6M): each training window is reversed in
+    time with probability ``reverse_train`` and mirrored with probability ``mirror_train``.
     """
 
     lr: float | None = None
@@ -96,6 +98,8 @@ class OptimConfig:
     seed_frames: int | None = None
     horizon: int | None = None
     representation: str = "matrix"
+    reverse_train: float = 0.0  # prediction: probability of playing a training window backwards
+    mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import roma
 import torch
 from torch import nn
 
+from skeletal.data.augment_prediction import mirror_positions, mirror_rotations, reverse_time
 from skeletal.errors import ConfigError
 from skeletal.tasks.base import SkeletalTask
 
@@ -108,8 +109,34 @@ class PredictionTask(SkeletalTask):
             )
         return x[:, :seed_frames], x[:, seed_frames : seed_frames + horizon]
 
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """Reverse and mirror training windows at random (``optim.reverse_train``, ``optim.mirror_train``).
+
+        ST-Transformer supplement, "Data augmentation": on H3.6M each sequence is reverted or mirrored with a
+        chance of 0.5. The draws come from a generator seeded by the run seed, the rank and the global step, so
+        a resumed run draws what the uninterrupted one did.
+        """
+        p_reverse, p_mirror = self.optim.reverse_train, self.optim.mirror_train
+        if not (p_reverse or p_mirror):
+            return x
+        seed = int((self.hparams.get("config") or {}).get("seed", 0))
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + self.global_rank * 7_919 + self.global_step)
+        reverse = (torch.rand(x.shape[0], generator=generator) < p_reverse).to(x.device)
+        mirror = (torch.rand(x.shape[0], generator=generator) < p_mirror).to(x.device)
+        x = torch.where(reverse[:, None, None, None], reverse_time(x), x)
+        if mirror.any():
+            layout = self.skeleton_name or getattr(self.model, "skeleton", None)
+            if not layout:
+                raise ConfigError("optim.mirror_train needs the data's layout (data.skeleton or the model's skeleton)")
+            x = x.clone()
+            if self.optim.representation == "positions":
+                x[mirror] = mirror_positions(x[mirror], layout)
+            else:
+                x[mirror] = mirror_rotations(x[mirror], layout, self.optim.representation)
+        return x
+
     def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, seed_frames = batch[0], self.optim.seed_frames
+        x, seed_frames = self.augment(batch[0]), self.optim.seed_frames
         sampling_loss = getattr(self.model, "sampling_loss", None)
         if callable(sampling_loss) and seed_frames and x.shape[1] > seed_frames:
             # Recurrent models (seq2seq) train on their rollout: Martinez et al.'s sampling-based loss.
