@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -91,3 +92,19 @@ def test_sequence_layer_norm_statistics() -> None:
     y = norm(torch.randn(2, 3, 5, 4) * 5 + 2)
     torch.testing.assert_close(y.mean(dim=(1, 2, 3)), torch.zeros(2), atol=1e-5, rtol=0)
     torch.testing.assert_close(y.var(dim=(1, 2, 3), unbiased=False), torch.ones(2), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("normalization", ["softmax", "sum"])
+@pytest.mark.parametrize("block", [TemporalAttention, SpatialAttention])
+def test_head_by_head_inference_equals_batched_attention(block: type[torch.nn.Module], normalization: str) -> None:
+    """The CPU inference path (heads on strided views) computes what the batched and fused paths compute."""
+    torch.manual_seed(0)
+    attention = block(5, 16, 4, normalization=normalization)
+    x = torch.randn(2, 7, 5, 16)
+    batched, weights = attention(x, need_weights=True)  # explicit batched product
+    trained, _ = attention(x)  # parameters require gradients: the fused kernel for softmax
+    with torch.inference_mode():
+        head_by_head, none = attention(x)
+    assert weights is not None and none is None
+    torch.testing.assert_close(head_by_head, batched, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(trained.detach(), batched, atol=1e-6, rtol=1e-5)

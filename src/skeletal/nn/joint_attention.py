@@ -103,6 +103,43 @@ def scaled_dot_product(
     return torch.matmul(weights, value), (weights if need_weights else None)
 
 
+def attend_heads(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    heads: int,
+    mask: torch.Tensor | None = None,
+    normalization: AttentionNormalization = "softmax",
+) -> torch.Tensor:
+    """Multi-head ``tau(QK^T / sqrt(c) + M) V`` head by head on channels-last views (the CPU inference path).
+
+    The heads are read as strided slices of the last axis and written back in place, so none of the
+    head-splitting copies of the batched form are made, and each head's scores are small enough to stay in the
+    cache: 1.2-1.6x faster than the batched product on the CPU at these models' sizes
+    (``benchmarks/speed_ratios.py``).
+
+    Args:
+        query: ``(..., L, H c)``.
+        key: ``(..., S, H c)``.
+        value: ``(..., S, H c_v)``.
+        heads: ``H``.
+        mask: Boolean ``(L, S)``, True where attention is allowed, or None.
+        normalization: ``"softmax"`` or ``"sum"`` (see :func:`attention_weights`).
+
+    Returns:
+        ``(..., L, H c_v)``, the heads concatenated in order.
+    """
+    key_size, value_size = query.shape[-1] // heads, value.shape[-1] // heads
+    scale = 1.0 / math.sqrt(key_size)
+    output = query.new_empty(*query.shape[:-1], heads, value_size)
+    for head in range(heads):
+        part = slice(head * key_size, (head + 1) * key_size)
+        scores = torch.matmul(query[..., part], key[..., part].transpose(-1, -2)).mul_(scale)
+        weights = attention_weights(scores, mask, normalization)
+        output[..., head, :] = torch.matmul(weights, value[..., head * value_size : (head + 1) * value_size])
+    return output.flatten(-2)
+
+
 def causal_mask(length: int, device: torch.device | None = None) -> torch.Tensor:
     """Boolean ``(T, T)`` lower-triangular mask: frame ``t`` may attend to frames ``0 .. t``."""
     return torch.ones(length, length, dtype=torch.bool, device=device).tril()

@@ -29,6 +29,7 @@ from einops import rearrange
 from torch import nn
 
 from skeletal.nn.drop_attention import DropAttention, attend
+from skeletal.nn.joint_attention import attend_heads, prefer_fused_attention
 from skeletal.nn.relative_position import SpatialRelativePosition, TemporalRelativePosition
 from skeletal.nn.temporal_conv import TemporalConv
 
@@ -99,6 +100,9 @@ class AxisSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch, _, joints, _ = x.shape
         qkv = self.project(x)
+        plain = self.relative is None and self.windows is None and self.drop.keep_mask(1, 1, 1) is None
+        if plain and not need_weights and not prefer_fused_attention(qkv):
+            return self.merge(self._attend_per_head(qkv)), None
         pattern = "n t v (h d) -> (n t) h v d" if self.axis == "joints" else "n t v (h d) -> (n v) h t d"
         query, key, value = (rearrange(part, pattern, h=self.heads) for part in qkv.split(self.splits, dim=-1))
         length = query.shape[-2]
@@ -135,6 +139,15 @@ class AxisSelfAttention(nn.Module):
             out = rearrange(out, "(n v) h t d -> n t v (h d)", v=joints)
             weights = None if weights is None else rearrange(weights, "(n v) h l s -> n h v l s", v=joints)
         return self.merge(out), weights
+
+    def _attend_per_head(self, qkv: torch.Tensor) -> torch.Tensor:
+        """Eq. 8 head by head on strided views of ``qkv`` ``(N, T', V, .)`` (:func:`attend_heads`): the CPU
+        inference path, without relative encodings, windows or DropAttention."""
+        query, key, value = qkv.split(self.splits, dim=-1)
+        if self.axis == "joints":
+            return attend_heads(query, key, value, self.heads)
+        frames_last = (part.transpose(1, 2) for part in (query, key, value))  # (N, V, T', .)
+        return attend_heads(*frames_last, self.heads).transpose(1, 2)
 
 
 def _block_diagonal(blocks: torch.Tensor) -> torch.Tensor:

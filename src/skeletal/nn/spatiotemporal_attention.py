@@ -15,8 +15,10 @@ from skeletal.errors import ConfigError
 from skeletal.nn.joint_attention import (
     ATTENTION_NORMALIZATIONS,
     AttentionNormalization,
+    attend_heads,
     causal_mask,
     check_choice,
+    prefer_fused_attention,
     scaled_dot_product,
 )
 from skeletal.nn.per_joint import PerJointLinear
@@ -57,8 +59,13 @@ class TemporalAttention(nn.Module):
         self.out = PerJointLinear(num_joints, model_dim, model_dim)
 
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        q, k, v = rearrange(self.qkv(x), "n t v (three h c) -> three n v h t c", three=3, h=self.num_heads)
         mask = causal_mask(x.shape[1], x.device)
+        qkv = self.qkv(x)
+        if not need_weights and not prefer_fused_attention(qkv):  # CPU inference: head by head, no copies
+            q, k, v = (part.transpose(1, 2) for part in qkv.chunk(3, dim=-1))  # (N, V, T, D)
+            y = attend_heads(q, k, v, self.num_heads, mask, self.normalization)
+            return self.out(y.transpose(1, 2)), None
+        q, k, v = rearrange(qkv, "n t v (three h c) -> three n v h t c", three=3, h=self.num_heads)
         y, weights = scaled_dot_product(q, k, v, mask, self.normalization, need_weights)
         y = self.out(rearrange(y, "n v h t c -> n t v (h c)"))
         if weights is not None:
@@ -101,8 +108,12 @@ class SpatialAttention(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        q = rearrange(self.query(x), "n t v (h c) -> n t h v c", h=self.num_heads)
-        k, v = rearrange(self.key_value(x), "n t v (two h c) -> two n t h v c", two=2, h=self.num_heads)
+        query, key_value = self.query(x), self.key_value(x)
+        if not need_weights and not prefer_fused_attention(query):  # CPU inference: head by head, no copies
+            y = attend_heads(query, *key_value.chunk(2, dim=-1), self.num_heads, None, self.normalization)
+            return self.out(y), None
+        q = rearrange(query, "n t v (h c) -> n t h v c", h=self.num_heads)
+        k, v = rearrange(key_value, "n t v (two h c) -> two n t h v c", two=2, h=self.num_heads)
         y, weights = scaled_dot_product(q, k, v, None, self.normalization, need_weights)
         y = self.out(rearrange(y, "n t h v c -> n t v (h c)"))
         if weights is not None:
