@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> Path:
         "",
         f"Machine: {bench.machine_description()}; load average at start {load}.",
         f"Batches {args.batch[0]} and N = {args.batch[1]}; median of {args.repeats} runs after {args.warmup} warm-up.",
-        "Peak memory: ru_maxrss minus resident set before one training step at batch N, in a fresh process.",
+        "Peak memory: peak resident set (VmHWM) minus resident set before one training step at batch N, in a fresh "
+        "process.",
     ]
     if args.note:
         head.append(args.note)
