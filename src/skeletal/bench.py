@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -40,6 +40,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from skeletal.inference.export import evaluation, example_input, export_onnx, onnx_session
 from skeletal.models import count_parameters, create, info
+
+if TYPE_CHECKING:
+    from skeletal.models.lifting.temporal import TemporalLifter
 
 LONG_SEQUENCE = 2048  # output frames of the layer-by-layer lifting measurement
 PAPER_MODELS: tuple[str, ...] = (
@@ -222,14 +225,15 @@ def bench_model(
 
 def sequence_throughput(model: nn.Module, repeats: int = 3, warmup: int = 1, frames: int = LONG_SEQUENCE) -> float:
     """Output frames per second of a lifter in layer-by-layer mode on one sequence of ``frames + RF - 1``."""
-    strided = model.strided
-    model.strided = False
+    lifter = cast("TemporalLifter", model)
+    strided = lifter.strided
+    lifter.strided = False
     try:
-        x = example_input(model, batch=1, frames=frames + model.receptive_field - 1)
-        with evaluation(model):
-            seconds = median_time(lambda: _no_grad(model, x), repeats, warmup)
+        x = example_input(lifter, batch=1, frames=frames + lifter.receptive_field - 1)
+        with evaluation(lifter):
+            seconds = median_time(lambda: _no_grad(lifter, x), repeats, warmup)
     finally:
-        model.strided = strided
+        lifter.strided = strided
     return frames / seconds
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from skeletal.errors import SkeletalError
 
@@ -245,7 +246,7 @@ def _prepare_more(args: argparse.Namespace) -> dict:
     if args.dataset == "amass":
         return prepare.prepare_amass(args.source, args.output, stride=args.stride)
     actions = args.actions.split(",") if args.actions else None
-    options = {"stride": args.stride or (lifting["chunk"] if args.task == "lifting" else 10)}
+    options: dict[str, Any] = {"stride": args.stride or (lifting["chunk"] if args.task == "lifting" else 10)}
     return prepare.prepare_cmu(args.source, args.output, args.task, actions, **options, **lifting)
 
 

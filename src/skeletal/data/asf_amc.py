@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -74,7 +75,8 @@ def read_asf(path: str | PathLike[str]) -> dict:
     root = {"order": list(_ROOT_CHANNELS), "axis": "XYZ", "position": [0.0] * 3, "orientation": [0.0] * 3}
     bones: dict[str, dict] = {}
     children: dict[str, list[str]] = {}
-    section, bone = "", None
+    section = ""
+    bone: dict[str, Any] | None = None
     for number, raw in enumerate(lines, start=1):
         line = raw.split("#")[0].strip()
         if not line:

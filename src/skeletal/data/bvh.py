@@ -201,8 +201,8 @@ def read_bvh(
         raise DataError(f"'Frames: {num_frames}' but {len(data_lines)} frame lines follow (file truncated?)", path,
                         f"line {len(lines)}")  # fmt: skip
     values = np.empty((num_frames, num_channels), dtype=np.float64)
-    for frame, (number, line) in enumerate(data_lines):
-        fields = line.split()
+    for frame, (number, text) in enumerate(data_lines):
+        fields = text.split()
         if len(fields) != num_channels:
             raise DataError(f"expected {num_channels} channel values, found {len(fields)}", path,
                             f"line {number} (frame {frame})")  # fmt: skip

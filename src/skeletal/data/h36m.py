@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -443,8 +443,8 @@ def lifting_pairs(
                     raise DataError(f"camera {index} has {keypoints.shape[0]} 2D frames for {world.shape[0]} mocap "
                                     f"frames", motion.source, f"subject {subject!r}, action {action!r}")  # fmt: skip
                 local = np.asarray(camera.world_to_camera(world.astype(np.float64)), dtype=np.float32)
-                points = normalize_screen_coordinates(keypoints[: world.shape[0], :, :2].astype(np.float64),
-                                                      camera.width, camera.height)  # fmt: skip
+                points = cast(np.ndarray, normalize_screen_coordinates(  # numpy in, numpy out
+                    keypoints[: world.shape[0], :, :2].astype(np.float64), camera.width, camera.height))  # fmt: skip
                 pairs.append({"keypoints": points.astype(np.float32), "positions": local - local[:, root : root + 1],
                               "root": local[:, root].copy(), "subject": subject, "action": action,
                               "camera": index})  # fmt: skip

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from importlib import resources
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -300,7 +301,7 @@ def missing_skeleton_samples(dataset: str = "ntu120") -> frozenset[str]:
     """The official names of samples with missing skeletons (``"ntu60"``: 302, ``"ntu120"``: 535)."""
     if dataset not in _MISSING_FILES:
         raise DataError(f"dataset must be one of {sorted(_MISSING_FILES)}, got {dataset!r}")
-    text = resources.files("skeletal.data").joinpath("resources", _MISSING_FILES[dataset]).read_text("utf-8")
+    text = resources.files("skeletal.data").joinpath("resources").joinpath(_MISSING_FILES[dataset]).read_text("utf-8")
     return frozenset(line.strip() for line in text.splitlines() if SAMPLE_NAME.fullmatch(line.strip()))
 
 
@@ -373,7 +374,7 @@ def prepare_ntu(
         # a rerun on the same inputs continues from there (the progress file is removed when the part is done).
         progress_path = out_dir / f"{part}_progress.json"
         inputs = [path.name for path, _ in samples]
-        state = {"inputs": inputs, "max_frames": max_frames, "done": 0, "kept": [], "skipped": []}
+        state: dict[str, Any] = {"inputs": inputs, "max_frames": max_frames, "done": 0, "kept": [], "skipped": []}
         if progress_path.is_file() and data_path.is_file():
             saved = json.loads(progress_path.read_text())
             if {k: saved.get(k) for k in ("inputs", "max_frames")} == {"inputs": inputs, "max_frames": max_frames}:

@@ -13,7 +13,7 @@ Streams follow 2s-AGCN (Shi et al. 2019, section 3.3; official ``data_gen/gen_bo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -350,7 +350,9 @@ class ProjectWithNoise:
         self.rng = np.random.default_rng(rng)
 
     def __call__(self, x: Array) -> Array:
-        pixels = project_to_2d(np.asarray(x, dtype=np.float64), np.asarray(self.intrinsics, dtype=np.float64))
+        pixels = cast(  # numpy in, numpy out
+            np.ndarray, project_to_2d(np.asarray(x, dtype=np.float64), np.asarray(self.intrinsics, dtype=np.float64))
+        )
         out = detector_noise(pixels, self.skeleton, self.rng, self.jitter, self.drop_probability)
         if self.normalize:
             kept = out[..., 2:3] > 0

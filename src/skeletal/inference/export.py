@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -37,6 +38,11 @@ from torch import nn
 from skeletal.errors import ConfigError
 from skeletal.models import create, info
 from skeletal.skeletons import Skeleton
+
+if TYPE_CHECKING:
+    from skeletal.models.lifting.temporal import TemporalLifter
+    from skeletal.models.prediction.common import MotionPredictor
+    from skeletal.models.recognition.network import SpatialTemporalNet
 
 EXPORTERS = ("torchscript", "dynamo", "auto")
 
@@ -102,14 +108,15 @@ def example_input(
     task, layout = model_task(module), model_skeleton(module)
     length = default_frames(module) if frames is None else frames
     if task == "recognition":
-        stream = _recognition_stream(module)
+        stream = cast("SpatialTemporalNet", _recognition_stream(module))
         shape: tuple[int, ...] = (batch, stream.num_persons, length, layout.num_joints, stream.in_channels)
     elif task == "prediction":
-        shape = (batch, length, layout.num_joints, module.joint_features)
+        shape = (batch, length, layout.num_joints, cast("MotionPredictor", module).joint_features)
     else:
-        if module.strided:
-            length = module.receptive_field
-        shape = (batch, length, layout.num_joints, module.in_features)
+        lifter = cast("TemporalLifter", module)
+        if lifter.strided:
+            length = lifter.receptive_field
+        shape = (batch, length, layout.num_joints, lifter.in_features)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     x = torch.rand(shape, generator=generator) * 2 - 1
     parameter = next(module.parameters(), None)
@@ -140,7 +147,7 @@ def streaming_model(model: nn.Module) -> nn.Module:
     """
     if model_task(model) != "lifting" or not model.causal:
         raise ConfigError(f"the streaming form needs a causal lifter (causal=True), got {type(model).__name__}")
-    step = copy.deepcopy(model).eval()
+    step = cast("TemporalLifter", copy.deepcopy(model).eval())
     step.strided = True
     return step
 

@@ -99,6 +99,8 @@ class GraphConv(nn.Module):
         x: ``(N, T, V, C_in)`` -> ``(N, T, V, C_out)``.
     """
 
+    adjacency: torch.Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -140,6 +142,8 @@ class AdaptiveGraphConv(nn.Module):
     Shape:
         x: ``(N, T, V, C_in)`` -> ``(N, T, V, C_out)``.
     """
+
+    adjacency: torch.Tensor
 
     def __init__(
         self,

@@ -62,6 +62,8 @@ class SpatialRelativePosition(nn.Module):
         query: ``(B, H, V, d)`` -> logits bias ``(B, H, V, V)``.
     """
 
+    off_diagonal: torch.Tensor
+
     def __init__(self, num_joints: int, head_channels: int) -> None:
         super().__init__()
         self.num_joints = num_joints

@@ -146,8 +146,8 @@ class AxisSelfAttention(nn.Module):
         query, key, value = qkv.split(self.splits, dim=-1)
         if self.axis == "joints":
             return attend_heads(query, key, value, self.heads)
-        frames_last = (part.transpose(1, 2) for part in (query, key, value))  # (N, V, T', .)
-        return attend_heads(*frames_last, self.heads).transpose(1, 2)
+        query, key, value = (part.transpose(1, 2) for part in (query, key, value))  # (N, V, T', .)
+        return attend_heads(query, key, value, self.heads).transpose(1, 2)
 
 
 def _block_diagonal(blocks: torch.Tensor) -> torch.Tensor:

@@ -89,7 +89,7 @@ class SemanticChannelGraphConv(nn.Module):
         adjacency = self.adjacency()
         self_weight = adjacency.diagonal(dim1=1, dim2=2).transpose(0, 1).contiguous()
         neighbours = adjacency * (1.0 - self.identity)
-        self._cache = (key, self_weight, neighbours) if frozen else None
+        self._cache = (key, self_weight, neighbours) if key is not None else None  # key is set iff frozen
         return self_weight, neighbours
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -110,7 +110,8 @@ class SpatialAttention(nn.Module):
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         query, key_value = self.query(x), self.key_value(x)
         if not need_weights and not prefer_fused_attention(query):  # CPU inference: head by head, no copies
-            y = attend_heads(query, *key_value.chunk(2, dim=-1), self.num_heads, None, self.normalization)
+            key, value = key_value.chunk(2, dim=-1)
+            y = attend_heads(query, key, value, self.num_heads, None, self.normalization)
             return self.out(y), None
         q = rearrange(query, "n t v (h c) -> n t h v c", h=self.num_heads)
         k, v = rearrange(key_value, "n t v (two h c) -> two n t h v c", two=2, h=self.num_heads)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 import torch
@@ -195,8 +195,8 @@ def convert(
     if not has_confidence:
         return points
     if isinstance(points, torch.Tensor):
-        return torch.cat([points, confidence[..., None]], dim=-1)  # type: ignore[return-value]
-    return np.concatenate([points, confidence[..., None]], axis=-1)  # type: ignore[return-value]
+        return torch.cat([points, cast(torch.Tensor, confidence)[..., None]], dim=-1)  # type: ignore[return-value]
+    return np.concatenate([points, cast(np.ndarray, confidence)[..., None]], axis=-1)  # type: ignore[return-value]
 
 
 def _selection(indices: tuple[int, ...]) -> ConverterFunction:
@@ -295,8 +295,8 @@ def coco17_to_h36m17(
     if is_torch:
         result = torch.stack(out_points, dim=-2)
         return result, None if confidence is None else torch.stack(out_confidence, dim=-1)
-    result = np.stack(out_points, axis=-2)
-    return result, None if confidence is None else np.stack(out_confidence, axis=-1)
+    array_result = np.stack(out_points, axis=-2)
+    return array_result, None if confidence is None else np.stack(out_confidence, axis=-1)
 
 
 def _replace_channel(values: Any, channel: int, replacement: Any) -> Any:

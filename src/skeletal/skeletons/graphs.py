@@ -132,7 +132,7 @@ def stgcn_partitions(
     if strategy != "spatial":
         raise ValueError(f"unknown ST-GCN partition strategy {strategy!r}; expected uniform, distance or spatial")
     to_center = hops[:, skeleton.center]
-    parts = []
+    spatial_parts: list[np.ndarray] = []
     for hop in valid_hops:
         same = np.zeros((num, num), dtype=np.float32)
         closer = np.zeros((num, num), dtype=np.float32)
@@ -148,10 +148,10 @@ def stgcn_partitions(
                 else:
                     farther[j, i] = normalized[j, i]
         if hop == 0:
-            parts.append(same)
+            spatial_parts.append(same)
         else:
-            parts.extend([same + closer, farther])
-    return np.stack(parts).astype(np.float32)
+            spatial_parts.extend([same + closer, farther])
+    return np.stack(spatial_parts).astype(np.float32)
 
 
 def agcn_partitions(skeleton: Skeleton | str) -> np.ndarray:

@@ -5,6 +5,8 @@ Indices are zero-based; the sources are cited per layout.
 
 from __future__ import annotations
 
+from typing import cast
+
 from skeletal.skeletons.skeleton import Skeleton, from_edges, register
 
 # NTU RGB+D (Kinect v2, 25 joints). Joint order and links from the dataset paper (Shahroudy et al. 2016, Fig. 1)
@@ -269,7 +271,9 @@ CMU38 = register(
         left=(1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24, 25, 26, 27, 28),
         right=(7, 8, 9, 10, 11, 12, 29, 30, 31, 32, 33, 34, 35, 36, 37),
         center=0,
-        offsets=tuple(tuple(70.0 * c for c in row) for row in _CMU_OFFSETS_OVER_70),
+        offsets=cast(
+            tuple[tuple[float, float, float], ...], tuple(tuple(70.0 * c for c in row) for row in _CMU_OFFSETS_OVER_70)
+        ),
         units="70 x CMU ASF length unit (about mm)",
         source="CMU motion-prediction benchmark (Li et al. 2018); parents/offsets of LTD _some_variables_cmu()",
     )

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from skeletal.config import OptimConfig
+from skeletal.errors import ConfigError
 
 
 class SkeletalTask(L.LightningModule):
@@ -51,6 +52,17 @@ class SkeletalTask(L.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+    def _required_setting(self, name: str) -> float:
+        """An optimiser setting that the task's ``DEFAULTS`` provide (``lr``, ``gamma``), never ``None``.
+
+        Raises:
+            ConfigError: The setting is ``None`` (cleared after construction, or a task without that default).
+        """
+        value = getattr(self.optim, name)
+        if value is None:
+            raise ConfigError(f"optim.{name} must be a number for the {self.task_name} task; received None")
+        return value
 
     def export(self, path: str | Path, metrics: dict[str, float] | None = None) -> Path:
         """Write the model as a safetensors model file (:func:`skeletal.checkpoint.save`)."""

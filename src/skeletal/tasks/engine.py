@@ -60,6 +60,8 @@ class RandomStates(Callback):
     """Keeps the torch, numpy and Python random states in Lightning's checkpoint and restores them on resume,
     so that dropout and augmentation after a resume draw what an uninterrupted run would have drawn."""
 
+    _pending: dict[str, Any] | None
+
     def state_dict(self) -> dict[str, Any]:
         states = _collect_rng_states()
         # Lightning reads checkpoints with torch.load(weights_only=True): keep numpy's key as a tensor.
@@ -104,6 +106,8 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
     callbacks: list[Any] = [checkpoints, RandomStates(), *(extra_callbacks or [])]
     monitor = getattr(task, "monitor", None)
     if config.task == "prediction" and task.optim.patience:
+        if monitor is None:
+            raise ConfigError(f"early stopping needs the task's `monitor` metric; {type(task).__name__} has none")
         callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=task.optim.patience))
     if t.progress_bar:
         from lightning.pytorch.callbacks import RichProgressBar
@@ -118,7 +122,8 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
         default_root_dir=run_dir,
         max_epochs=t.max_epochs,
         max_steps=t.max_steps,
-        max_time={"seconds": t.max_time_s} if t.max_time_s else None,
+        # Lightning annotates dict[str, int], but the dict goes to timedelta(**max_time), which takes float seconds.
+        max_time={"seconds": t.max_time_s} if t.max_time_s else None,  # type: ignore[dict-item]
         accelerator=t.accelerator,
         devices=t.devices,
         num_nodes=t.num_nodes,
@@ -172,7 +177,7 @@ def train(
         # Each (re)start logs to a new logs/version_k; remember where it resumed so read_metrics can drop rows
         # an interrupted part logged after its last checkpoint.
         step = int(torch.load(last, map_location="cpu", weights_only=True)["global_step"])
-        log_dir = Path(trainer.logger.log_dir)  # type: ignore[union-attr]
+        log_dir = Path(trainer.logger.log_dir)  # type: ignore[union-attr, arg-type]
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
     with warnings.catch_warnings():
@@ -333,7 +338,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
         arrays = {"poses_3d": result}
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output_path, **arrays)
+    np.savez(output_path, **arrays)  # type: ignore[arg-type]  # numpy's stub also matches **kwargs to allow_pickle
     return output_path
 
 

@@ -68,8 +68,9 @@ class LiftingTask(SkeletalTask):
         Sec. V-A); the strided one skips the frames the single output does not need, so windows of ``RF`` frames
         (the paper's training) run in it and longer windows (chunks, whole sequences) run layer by layer.
         """
-        if hasattr(self.model, "strided") and hasattr(self.model, "receptive_field"):
-            self.model.strided = x.shape[1] == self.model.receptive_field
+        model: Any = self.model  # duck-typed: any lifter with these two attributes
+        if hasattr(model, "strided") and hasattr(model, "receptive_field"):
+            model.strided = x.shape[1] == model.receptive_field
         return self.model(x)
 
     def _predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -108,6 +109,6 @@ class LiftingTask(SkeletalTask):
         return self._predict(batch[0])
 
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.Adam(self.parameters(), lr=self.optim.lr, amsgrad=self.optim.amsgrad)
-        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.optim.gamma)
+        optimizer = torch.optim.Adam(self.parameters(), lr=self._required_setting("lr"), amsgrad=self.optim.amsgrad)
+        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self._required_setting("gamma"))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}

@@ -180,7 +180,7 @@ class PredictionTask(SkeletalTask):
 
     def configure_optimizers(self) -> Any:
         d_model, warmup = self._d_model(), int(self.optim.warmup)
-        optimizer = torch.optim.Adam(self.parameters(), lr=self.optim.lr)
+        optimizer = torch.optim.Adam(self.parameters(), lr=self._required_setting("lr"))
         factor = partial(_scheduler_factor, d_model=d_model, warmup=warmup)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +55,7 @@ class RecognitionTask(SkeletalTask):
         on_step = stage == "train"
         self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, sync_dist=not on_step)
         for k in (1, 5):
-            metric = self.accuracy[f"{stage}_top{k}"]
+            metric = cast(MeanMetric, self.accuracy[f"{stage}_top{k}"])
             metric.update(topk_correct(logits.detach(), y, k))
             self.log(f"{stage}/top{k}", metric, prog_bar=k == 1, on_step=False, on_epoch=True)
         return loss
@@ -78,7 +78,13 @@ class RecognitionTask(SkeletalTask):
     def configure_optimizers(self) -> Any:
         opt = self.optim
         optimizer = torch.optim.SGD(
-            self.parameters(), lr=opt.lr, momentum=opt.momentum, nesterov=opt.nesterov, weight_decay=opt.weight_decay
+            self.parameters(),
+            lr=self._required_setting("lr"),
+            momentum=opt.momentum,
+            nesterov=opt.nesterov,
+            weight_decay=opt.weight_decay,
         )
-        schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(opt.milestones), gamma=opt.gamma)
+        schedule = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=list(opt.milestones), gamma=self._required_setting("gamma")
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}

@@ -33,7 +33,7 @@ class _NpyWriter:
 
     def close(self) -> dict[str, Any]:
         self.file.close()
-        header = {
+        header: dict[str, Any] = {
             "descr": np.lib.format.dtype_to_descr(self.dtype),
             "fortran_order": False,
             "shape": (self.count, *self.trailing),

@@ -107,9 +107,9 @@ def prepare_cmu(
     shape = (window, CMU_NUM_JOINTS, _channels(CMU_NUM_JOINTS, representation))
     for split in ("train", "test"):
         writer = output.split(split, {"x": shape})
-        takes = load_cmu_benchmark(root, split, wanted)
+        action_takes = load_cmu_benchmark(root, split, wanted)
         for action in CMU_ACTIONS:
-            for path, frames in zip(list_takes(root, split, action), takes.get(action, [])):
+            for path, frames in zip(list_takes(root, split, action), action_takes.get(action, [])):
                 name = f"{split}:{action}/{path.name}"
                 try:
                     if split == "train":

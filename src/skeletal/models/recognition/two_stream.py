@@ -6,7 +6,7 @@ The streams are trained separately (each its own cross-entropy) and combined at 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -50,7 +50,7 @@ class TwoStream(nn.Module):
             for kind in ("spatial", "temporal"):
                 for name, weights in zip(maps.names.get(kind, []), getattr(maps, kind)):
                     merged.add(kind, f"{stream_name}.{name}", weights)
-        return scores, merged
+        return cast(torch.Tensor, scores), merged  # a tensor after the two streams
 
 
 def _two_stream(name: str, spatial: str, temporal: str, bones: bool, reference: int | None) -> None:
