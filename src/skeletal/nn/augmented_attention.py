@@ -20,8 +20,9 @@ from einops import rearrange
 from torch import nn
 
 from skeletal.nn.graph_conv import GraphConv
+from skeletal.nn.norms import channels_last_batch_norm_1d
 from skeletal.nn.relative_position import SpatialRelativePosition, TemporalRelativePosition
-from skeletal.nn.self_attention import AxisSelfAttention, channels_last_batch_norm_1d
+from skeletal.nn.self_attention import AxisSelfAttention
 from skeletal.nn.temporal_conv import TemporalConv
 
 

@@ -22,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
 from skeletal.errors import ShapeError
+from skeletal.nn.norms import eval_affine
 
 
 class ChannelsLastBatchNorm(nn.BatchNorm1d):
@@ -32,6 +33,9 @@ class ChannelsLastBatchNorm(nn.BatchNorm1d):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        affine = eval_affine(self)
+        if affine is not None:
+            return torch.addcmul(affine[1], x, affine[0])
         shape = x.shape
         return super().forward(x.reshape(-1, shape[-1])).reshape(shape)
 

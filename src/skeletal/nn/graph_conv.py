@@ -22,6 +22,7 @@ from einops import rearrange
 from torch import nn
 
 from skeletal.errors import ShapeError
+from skeletal.nn.norms import channels_last_norm, eval_affine
 
 
 def ones_adjacency(num_joints: int) -> np.ndarray:
@@ -182,13 +183,11 @@ class AdaptiveGraphConv(nn.Module):
         return torch.relu(y + (x if self.down is None else self.down(x)))
 
 
-def channels_last_norm(bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Apply a ``BatchNorm2d`` to a channels-last ``(N, T, V, C)`` tensor (a permuted view, no copy)."""
-    return rearrange(bn(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
-
-
 class ChannelsLastBatchNorm(nn.BatchNorm2d):
     """``BatchNorm2d`` over the last axis of ``(N, T, V, C)``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        affine = eval_affine(self)
+        if affine is not None:
+            return torch.addcmul(affine[1], x, affine[0])
         return rearrange(super().forward(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")

@@ -30,6 +30,7 @@ from torch import nn
 
 from skeletal.nn.drop_attention import DropAttention, attend
 from skeletal.nn.joint_attention import attend_heads, prefer_fused_attention
+from skeletal.nn.norms import channels_last_batch_norm_1d, channels_last_norm
 from skeletal.nn.relative_position import SpatialRelativePosition, TemporalRelativePosition
 from skeletal.nn.temporal_conv import TemporalConv
 
@@ -160,12 +161,6 @@ def _block_diagonal(blocks: torch.Tensor) -> torch.Tensor:
     return full
 
 
-def channels_last_batch_norm_1d(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
-    """Batch norm with one statistic per (joint, channel), over batch and frames: ``data_bn`` of ST-TR."""
-    joints = x.shape[2]
-    return rearrange(bn(rearrange(x, "n t v c -> n (v c) t")), "n (v c) t -> n t v c", v=joints)
-
-
 class SpatialSelfAttention(nn.Module):
     """SSA module (journal section IV-A and IV-D, Eq. 5-6, 8; official ``gcn_unit_attention``).
 
@@ -210,7 +205,7 @@ class SpatialSelfAttention(nn.Module):
         y, weights = self.attention(channels_last_batch_norm_1d(self.data_bn, x), need_weights=return_attention)
         if self.skip:
             y = y + x
-        y = torch.relu(rearrange(self.bn(rearrange(y, "n t v c -> n c t v")), "n c t v -> n t v c"))
+        y = torch.relu(channels_last_norm(self.bn, y))
         return (y, weights) if return_attention and weights is not None else y
 
 
@@ -265,5 +260,5 @@ class TemporalSelfAttention(nn.Module):
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         y, weights = self.attention(channels_last_batch_norm_1d(self.data_bn, x), need_weights=return_attention)
         y = y + (x if self.residual is None else self.residual(x))
-        y = torch.relu(rearrange(self.bn(rearrange(y, "n t v c -> n c t v")), "n c t v -> n t v c"))
+        y = torch.relu(channels_last_norm(self.bn, y))
         return (y, weights) if return_attention and weights is not None else y

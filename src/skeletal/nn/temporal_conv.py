@@ -14,6 +14,8 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from skeletal.nn.norms import channels_last_norm
+
 
 class TemporalConv(nn.Module):
     """``ReLU(BN(Conv_{K_t x 1}(Dropout(x))))`` with stride over time.
@@ -53,7 +55,7 @@ class TemporalConv(nn.Module):
         nn.init.normal_(self.conv.weight, 0.0, math.sqrt(2.0 / (out_channels * kernel_size)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.bn(self.conv(self.dropout(rearrange(x, "n t v c -> n c t v"))))
-        if self.activation:
-            y = torch.relu(y)
-        return rearrange(y, "n c t v -> n t v c")
+        y = channels_last_norm(
+            self.bn, rearrange(self.conv(self.dropout(rearrange(x, "n t v c -> n c t v"))), "n c t v -> n t v c")
+        )
+        return torch.relu(y) if self.activation else y

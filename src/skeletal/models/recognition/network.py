@@ -29,6 +29,7 @@ from torch import nn
 from skeletal.errors import ShapeError
 from skeletal.nn.augmented_attention import AugmentedSpatialAttention, AugmentedTemporalAttention
 from skeletal.nn.graph_conv import AdaptiveGraphConv, GraphConv
+from skeletal.nn.norms import eval_affine
 from skeletal.nn.outputs import AttentionMaps
 from skeletal.nn.self_attention import SpatialSelfAttention, TemporalSelfAttention
 from skeletal.nn.temporal_conv import TemporalConv
@@ -222,8 +223,13 @@ class SpatialTemporalNet(nn.Module):
             )
         persons, joints = x.shape[1], x.shape[3]
         coordinates = rearrange(x, "n m t v c -> (n m) t v c")
-        y = self.data_bn(rearrange(x, "n m t v c -> n (m v c) t"))
-        y = rearrange(y, "n (m v c) t -> (n m) t v c", m=persons, v=joints)
+        affine = eval_affine(self.data_bn)
+        if affine is not None:  # evaluation: one multiply-add on the channels-last input (skeletal.nn.norms)
+            scale, shift = (part.view(persons, 1, joints, -1) for part in affine)
+            y = rearrange(torch.addcmul(shift, x, scale), "n m t v c -> (n m) t v c")
+        else:
+            y = self.data_bn(rearrange(x, "n m t v c -> n (m v c) t"))
+            y = rearrange(y, "n (m v c) t -> (n m) t v c", m=persons, v=joints)
         maps = AttentionMaps() if return_attention else None
         for index, unit in enumerate(self.units):
             if index == self.concat_input_at:
