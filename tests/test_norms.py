@@ -10,7 +10,7 @@ from torch import nn
 import skeletal
 from skeletal.inference.export import example_input
 from skeletal.models.recognition import network
-from skeletal.nn import dilated_temporal, graph_conv, norms
+from skeletal.nn import graph_conv, norms
 
 
 def randomised(bn: nn.modules.batchnorm._BatchNorm, spread: float = 1.0) -> nn.modules.batchnorm._BatchNorm:
@@ -63,7 +63,7 @@ def test_models_in_eval_mode_give_the_batchnorm_modules_outputs(name: str, monke
     x = example_input(model, batch=2, frames=16 if "channels" not in kwargs else None)
     with torch.inference_mode():
         fast = model(x)
-    for module in (norms, network, graph_conv, dilated_temporal):  # every user of the multiply-add path
+    for module in (norms, network, graph_conv):  # every user of the multiply-add path
         monkeypatch.setattr(module, "eval_affine", lambda bn: None)
     with torch.inference_mode():
         reference = model(x)
