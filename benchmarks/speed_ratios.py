@@ -53,9 +53,9 @@ def compare(model: nn.Module, x: torch.Tensor, repeats: int, warmup: int) -> tup
         with naive_modules(model):
             return run()
 
-    fast_output, naive_output = run(), naive_run()
+    fast_output = run()
     with naive_modules(model) as replaced:
-        pass
+        naive_output = run()
     # Interleaved run by run (warm-up, then library, naive, library, ...), so that a drift of the machine (other
     # jobs, clock, cache) affects both alike; timing one after the other favoured whichever ran second by ~10 %.
     for _ in range(warmup):

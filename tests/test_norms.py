@@ -10,7 +10,7 @@ from torch import nn
 import skeletal
 from skeletal.inference.export import example_input
 from skeletal.models.recognition import network
-from skeletal.nn import graph_conv, norms
+from skeletal.nn import norms
 
 
 def randomised(bn: nn.modules.batchnorm._BatchNorm, spread: float = 1.0) -> nn.modules.batchnorm._BatchNorm:
@@ -51,7 +51,7 @@ def test_training_mode_and_norms_without_running_statistics_use_batch_statistics
     assert trained.num_batches_tracked == 1 and not torch.equal(trained.running_mean, torch.zeros(8))
 
 
-@pytest.mark.parametrize("name", ["s-tr", "t-tr", "st-gcn", "gast-net-9", "videopose3d-27"])
+@pytest.mark.parametrize("name", ["s-tr", "t-tr", "st-gcn", "agcn", "gast-net-9", "videopose3d-27"])
 def test_models_in_eval_mode_give_the_batchnorm_modules_outputs(name: str, monkeypatch) -> None:
     torch.manual_seed(0)
     kwargs = {"window_size": 16} if skeletal.models.info(name).task == "recognition" else {"channels": 32}
@@ -63,7 +63,7 @@ def test_models_in_eval_mode_give_the_batchnorm_modules_outputs(name: str, monke
     x = example_input(model, batch=2, frames=16 if "channels" not in kwargs else None)
     with torch.inference_mode():
         fast = model(x)
-    for module in (norms, network, graph_conv):  # every user of the multiply-add path
+    for module in (norms, network):  # every user of the multiply-add path
         monkeypatch.setattr(module, "eval_affine", lambda bn: None)
     with torch.inference_mode():
         reference = model(x)

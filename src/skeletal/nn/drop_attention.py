@@ -40,9 +40,14 @@ class DropAttention(nn.Module):
             raise ValueError(f"DropAttention probability must be in [0, 1), got {p}")
         self.p = p
 
+    @property
+    def active(self) -> bool:
+        """Whether columns are dropped now (training with ``p > 0``)."""
+        return self.training and self.p > 0.0
+
     def keep_mask(self, batch: int, heads: int, keys: int, device: torch.device | None = None) -> torch.Tensor | None:
         """Boolean ``(B, H, 1, S)`` mask of the kept columns, or ``None`` when nothing is dropped (eval, p=0)."""
-        if not self.training or self.p == 0.0:
+        if not self.active:
             return None
         keep = torch.rand(batch, heads, 1, keys, device=device) >= self.p
         empty = ~keep.any(dim=-1, keepdim=True)

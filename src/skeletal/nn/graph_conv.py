@@ -22,7 +22,7 @@ from einops import rearrange
 from torch import nn
 
 from skeletal.errors import ShapeError
-from skeletal.nn.norms import channels_last_norm, eval_affine
+from skeletal.nn.norms import channels_last_norm
 
 
 def ones_adjacency(num_joints: int) -> np.ndarray:
@@ -187,7 +187,4 @@ class ChannelsLastBatchNorm(nn.BatchNorm2d):
     """``BatchNorm2d`` over the last axis of ``(N, T, V, C)``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        affine = eval_affine(self)
-        if affine is not None:
-            return torch.addcmul(affine[1], x, affine[0])
-        return rearrange(super().forward(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
+        return channels_last_norm(self, x)

@@ -28,12 +28,16 @@ def eval_affine(bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torc
     return scale, shift
 
 
-def channels_last_norm(bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """A ``BatchNorm2d(C)`` applied to a channels-last ``(N, T, V, C)`` tensor."""
-    affine = eval_affine(bn) if isinstance(bn, nn.modules.batchnorm._BatchNorm) else None
+def channels_last_norm(bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor) -> torch.Tensor:
+    """A ``BatchNorm2d(C)`` applied to a channels-last ``(N, T, V, C)`` tensor.
+
+    Calls the batch-norm computation itself rather than ``bn(...)``, so a module may use it as its ``forward``.
+    """
+    affine = eval_affine(bn)
     if affine is not None:
         return torch.addcmul(affine[1], x, affine[0])
-    return rearrange(bn(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
+    channels_first = rearrange(x, "n t v c -> n c t v")
+    return rearrange(nn.modules.batchnorm._BatchNorm.forward(bn, channels_first), "n c t v -> n t v c")
 
 
 def channels_last_batch_norm_1d(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:

@@ -101,7 +101,7 @@ class AxisSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch, _, joints, _ = x.shape
         qkv = self.project(x)
-        plain = self.relative is None and self.windows is None and self.drop.keep_mask(1, 1, 1) is None
+        plain = self.relative is None and self.windows is None and not self.drop.active
         if plain and not need_weights and not prefer_fused_attention(qkv):
             return self.merge(self._attend_per_head(qkv)), None
         pattern = "n t v (h d) -> (n t) h v d" if self.axis == "joints" else "n t v (h d) -> (n v) h t d"
