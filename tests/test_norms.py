@@ -11,6 +11,7 @@ import skeletal
 from skeletal.inference.export import example_input
 from skeletal.models.recognition import network
 from skeletal.nn import norms
+from skeletal.nn.graph_conv import ChannelsLastBatchNorm
 
 
 def randomised(bn: nn.modules.batchnorm._BatchNorm, spread: float = 1.0) -> nn.modules.batchnorm._BatchNorm:
@@ -51,7 +52,7 @@ def test_training_mode_and_norms_without_running_statistics_use_batch_statistics
     assert trained.num_batches_tracked == 1 and not torch.equal(trained.running_mean, torch.zeros(8))
 
 
-@pytest.mark.parametrize("name", ["s-tr", "t-tr", "st-gcn", "agcn", "gast-net-9", "videopose3d-27"])
+@pytest.mark.parametrize("name", ["s-tr", "t-tr", "st-gcn", "gast-net-9", "videopose3d-27"])
 def test_models_in_eval_mode_give_the_batchnorm_modules_outputs(name: str, monkeypatch) -> None:
     torch.manual_seed(0)
     kwargs = {"window_size": 16} if skeletal.models.info(name).task == "recognition" else {"channels": 32}
@@ -69,3 +70,17 @@ def test_models_in_eval_mode_give_the_batchnorm_modules_outputs(name: str, monke
         reference = model(x)
     assert reference.abs().max() < 1e3  # well conditioned, so float32 rounding stays far below the tolerance
     torch.testing.assert_close(fast, reference, atol=1e-4, rtol=1e-4)
+
+
+def test_channels_last_batchnorm_module_equals_batchnorm2d_in_both_modes() -> None:
+    """AGCN's residual norm (``ChannelsLastBatchNorm``) runs ``channels_last_norm`` as its forward."""
+    torch.manual_seed(0)
+    module, reference = ChannelsLastBatchNorm(8), nn.BatchNorm2d(8)
+    randomised(module)
+    reference.load_state_dict(module.state_dict())
+    x = torch.randn(2, 5, 4, 8)
+    for train in (False, True):
+        module.train(train), reference.train(train)
+        expected = rearrange(reference(rearrange(x, "n t v c -> n c t v")), "n c t v -> n t v c")
+        torch.testing.assert_close(module(x), expected, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(module.running_mean, reference.running_mean)
