@@ -247,6 +247,8 @@ def _prepare_more(args: argparse.Namespace) -> dict:
         return prepare.prepare_amass(args.source, args.output, stride=args.stride)
     actions = args.actions.split(",") if args.actions else None
     options: dict[str, Any] = {"stride": args.stride or (lifting["chunk"] if args.task == "lifting" else 10)}
+    if args.task == "prediction":
+        options.update(window=args.window, val_fraction=args.val_fraction)
     return prepare.prepare_cmu(args.source, args.output, args.task, actions, **options, **lifting)
 
 
@@ -453,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--actions", help="cmu: comma-separated actions (default all)")
     prepare.add_argument("--stride", type=int, help="frames between windows (default: lifting 1 target frame apart, "
                          "h36m-expmap and cmu prediction 10, amass the window length)")  # fmt: skip
+    prepare.add_argument("--window", type=int, help="cmu prediction: frames per training window (default 75)")
+    prepare.add_argument("--val-fraction", type=float, default=0.1,
+                         help="cmu prediction: tail of each training take held out for validation (default 0.1)")  # fmt: skip
     prepare.add_argument("--receptive-field", type=int, default=27, help="h36m, humaneva, cmu lifting: input frames")
     prepare.add_argument("--window-chunk", type=int, default=1, help="h36m, humaneva, cmu lifting: targets per window")
     prepare.set_defaults(handler=_cmd_prepare)

@@ -80,7 +80,9 @@ class OptimConfig:
     ``d_model`` keyword), early stopping after ``patience`` validations without improvement. Lifting
     (GAST-Net): Adam with ``amsgrad``, ``lr`` multiplied by ``gamma`` every epoch, flip augmentation.
     Prediction augmentation (ST-Transformer supplement, "Data augmentation", H3.6M): each training window is reversed in
-    time with probability ``reverse_train`` and mirrored with probability ``mirror_train``.
+    time with probability ``reverse_train`` and mirrored with probability ``mirror_train``. ``zero_init_head``
+    (prediction, not in the paper) sets the residual models' output projection to zero before training, so that
+    training starts from the zero-velocity solution instead of a random offset of every pose.
     """
 
     lr: float | None = None
@@ -100,6 +102,7 @@ class OptimConfig:
     representation: str = "matrix"
     reverse_train: float = 0.0  # prediction: probability of playing a training window backwards
     mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
+    zero_init_head: bool = False  # prediction: output projection starts at zero (training starts at zero-velocity)
 
 
 @dataclass

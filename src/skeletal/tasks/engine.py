@@ -34,6 +34,8 @@ TASK_CLASSES: dict[str, type[SkeletalTask]] = {
     "lifting": LiftingTask,
 }
 MODEL_FILE = "model.safetensors"
+BEST_CHECKPOINT = "best"
+"""Prediction runs keep the weights of their best validation epoch here (``checkpoints/best.ckpt``) and export them."""
 CONFIG_FILE = "config.yaml"
 
 
@@ -105,6 +107,19 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
     )
     callbacks: list[Any] = [checkpoints, RandomStates(), *(extra_callbacks or [])]
     monitor = getattr(task, "monitor", None)
+    if monitor is not None and config.task == "prediction":
+        # The weights of the best validation epoch, exported at the end (early stopping as the paper).
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=run_dir / "checkpoints",
+                filename=BEST_CHECKPOINT,
+                monitor=monitor,
+                mode="min",
+                save_top_k=1,
+                save_weights_only=True,
+                enable_version_counter=False,
+            )
+        )
     if config.task == "prediction" and task.optim.patience:
         if monitor is None:
             raise ConfigError(f"early stopping needs the task's `monitor` metric; {type(task).__name__} has none")
@@ -185,6 +200,15 @@ def train(
         warnings.filterwarnings("ignore", message=r".*deterministic.*")
         trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
+    best = run_dir / "checkpoints" / f"{BEST_CHECKPOINT}.ckpt"
+    if best.is_file():
+        # Our own file, written by this run into its folder (as last.ckpt, which Lightning also unpickles).
+        state = torch.load(best, map_location="cpu", weights_only=False)
+        task.load_state_dict(state["state_dict"])
+        metrics["best_epoch"] = float(state.get("epoch", -1))
+        for callback in trainer.checkpoint_callbacks:
+            if isinstance(callback, ModelCheckpoint) and callback.monitor and callback.best_model_score is not None:
+                metrics[callback.monitor] = float(callback.best_model_score)
     model_file = run_dir / MODEL_FILE
     if trainer.is_global_zero:
         task.export(model_file, metrics)

@@ -17,6 +17,20 @@ from skeletal.data.prepare.prediction import _channels, _rotations
 from skeletal.errors import DataError
 
 CMU_TASKS = ("prediction", "lifting", "recognition")
+CMU_PREDICTION_FPS = 60.0
+"""Frame rate of the prediction windows: the benchmark files are at 120 fps and the loaders keep every 2nd frame
+(``benchmarks/cmu_frame_rate.py`` measures it from walking and running speed and stride period)."""
+
+
+def _train_val_parts(frames: np.ndarray, window: int, val_fraction: float) -> dict[str, tuple[int, int]] | None:
+    """Frame ranges ``[first, last)`` of one training take for ``train`` and ``val`` (the take's tail)."""
+    count = len(frames)
+    if count < window:
+        return None
+    held = max(int(np.ceil(val_fraction * count)), window) if val_fraction > 0 else 0
+    if held == 0 or count - held < window:
+        return {"train": (0, count)}
+    return {"train": (0, count - held), "val": (count - held, count)}
 
 
 def prepare_cmu(
@@ -31,12 +45,18 @@ def prepare_cmu(
     receptive_field: int = LIFTING_RECEPTIVE_FIELD,
     chunk: int = 1,
     length: int = 64,
+    window: int | None = None,
+    val_fraction: float = 0.1,
 ) -> dict[str, Any]:
     """The CMU benchmark (``cmu-mocap-expmap``: ``train/`` and ``test/`` exp-map takes) for one task.
 
-    - ``prediction``: ``train`` = every ``stride``-th window of ``input_length + target_length`` frames of the
-      training takes (LTD uses stride 1), ``test`` = the 8 fixed windows per test take
-      (:func:`skeletal.data.cmu.fixed_test_windows`); local rotations of ``cmu38``.
+    - ``prediction``: local rotations of ``cmu38`` at 60 fps (every second frame of the 120 fps files, as the
+      published loaders keep). ``train`` = every ``stride``-th window of ``window`` frames (default
+      ``input_length + target_length``; LTD uses stride 1) of the first ``1 - val_fraction`` of each training
+      take, ``val`` = the same windows of the last ``val_fraction`` of each take (at least one window; takes
+      shorter than two windows go to ``train`` only), so validation windows never overlap training windows;
+      ``test`` = the 8 fixed windows per test take of ``input_length`` seed + ``target_length`` frames
+      (:func:`skeletal.data.cmu.fixed_test_windows`, LTD's draw).
     - ``lifting``: every take seen from the default views (:func:`skeletal.data.cmu_lifting.load_cmu_lifting`,
       ``h36m17``), windowed as :func:`prepare_h36m_lifting` does (``stride`` is the frames between windows).
     - ``recognition``: windows of ``length`` frames labelled by action
@@ -91,38 +111,49 @@ def prepare_cmu(
             sequences = load_cmu_lifting(root, split, actions=wanted)
             _write_lifting(output, split, sequences, 17, receptive_field, chunk, False, stride)
         return output.finish()
-    window = input_length + target_length
+    window = window or input_length + target_length
+    if not 0.0 <= val_fraction < 1.0:
+        raise DataError(f"val_fraction must be in [0, 1), got {val_fraction}")
     output = _Output(
         out_dir,
         "cmu",
         "prediction",
         "cmu38",
-        30.0,
-        input_length=input_length,
-        target_length=target_length,
+        CMU_PREDICTION_FPS,
+        window=window,
         stride=stride,
+        val_fraction=val_fraction,
+        test_seed_frames=input_length,
+        test_target_frames=target_length,
         representation=representation,
         actions=wanted,
     )
-    shape = (window, CMU_NUM_JOINTS, _channels(CMU_NUM_JOINTS, representation))
+    channels = _channels(CMU_NUM_JOINTS, representation)
+    shapes = {"train": window, "val": window, "test": input_length + target_length}
+    writers = {split: output.split(split, {"x": (length, CMU_NUM_JOINTS, channels)}) for split, length in shapes.items()}
     for split in ("train", "test"):
-        writer = output.split(split, {"x": shape})
         action_takes = load_cmu_benchmark(root, split, wanted)
         for action in CMU_ACTIONS:
             for path, frames in zip(list_takes(root, split, action), action_takes.get(action, [])):
                 name = f"{split}:{action}/{path.name}"
-                try:
-                    if split == "train":
-                        if len(frames) < window:
-                            raise DataError(f"{len(frames)} frames, fewer than one {window}-frame window")
-                        starts = np.arange(0, len(frames) - window + 1, stride)
-                        windows = frames[starts[:, None] + np.arange(window)]
-                    else:
-                        windows = fixed_test_windows(frames, input_length, target_length)
-                except DataError as error:
-                    output.skip(name, str(error))
-                    continue
                 info = {"action": action, "take": path.name, "frames": len(frames)}
-                writer.add(info, x=_rotations(windows, CMU_NUM_JOINTS, representation))
+                if split == "test":
+                    try:
+                        windows = fixed_test_windows(frames, input_length, target_length)
+                    except DataError as error:
+                        output.skip(name, str(error))
+                        continue
+                    writers["test"].add(info, x=_rotations(windows, CMU_NUM_JOINTS, representation))
+                    continue
+                parts = _train_val_parts(frames, window, val_fraction)
+                if parts is None:
+                    output.skip(name, f"{len(frames)} frames, fewer than one {window}-frame window")
+                    continue
+                for part, (first, last) in parts.items():
+                    starts = np.arange(first, last - window + 1, stride)
+                    windows = frames[starts[:, None] + np.arange(window)]
+                    part_info = {**info, "first_frame": first, "last_frame": last}
+                    writers[part].add(part_info, x=_rotations(windows, CMU_NUM_JOINTS, representation))
+    for writer in writers.values():
         writer.close()
     return output.finish()
