@@ -116,3 +116,53 @@ def test_cli_eval_protocol(tmp_path: Path, shared_data: Path, capsys: pytest.Cap
     assert main(["eval", str(path), "--protocol", "cmu", "--data", str(shared_data / "cmu-mocap-expmap")]) == 0
     output = capsys.readouterr().out
     assert "CMU-Mocap" in output and "| average |" in output
+
+
+def test_cmu_ltd_positions_complete_as_ltd() -> None:
+    """The 6 copied joints take the ground truth, the 7 duplicates their partner's prediction, the rest stays."""
+    from skeletal.evaluation.prediction import CMU_COPIED_JOINTS, CMU_DUPLICATE_JOINTS, cmu_ltd_positions
+
+    rng = np.random.default_rng(0)
+    predicted, target = rng.normal(size=(2, 38, 3)), rng.normal(size=(2, 38, 3))
+    completed = cmu_ltd_positions(predicted, target)
+    for joint in range(38):
+        if joint in CMU_COPIED_JOINTS:
+            expected = target[:, joint]
+        elif joint in CMU_DUPLICATE_JOINTS:
+            expected = predicted[:, CMU_DUPLICATE_JOINTS[joint]]
+        else:
+            expected = predicted[:, joint]
+        np.testing.assert_array_equal(completed[:, joint], expected)
+    assert len(CMU_COPIED_JOINTS) + len(CMU_DUPLICATE_JOINTS) == 13
+
+
+def test_cmu_protocol_by_hand(shared_data: Path) -> None:
+    """One joint tilted by 0.2 rad in every predicted frame: the LTD Euler error is that joint's Euler-angle change
+    alone (every other angle is equal; no variance mask), the 3D errors are the FK distances averaged over all 38
+    joints (``mpjpe``) or the 25 predicted ones (``mpjpe25``), computed here by hand."""
+    from skeletal.evaluation.prediction import cmu_positions
+    from skeletal.geometry import matrix_to_euler
+
+    root = shared_data / "cmu-mocap-expmap"
+    windows = cmu_test_windows(root, "matrix", 50, ["walking"])
+    target = windows["walking"][:, 50:]
+    joint = 17  # lower neck, predicted by LTD; moves the upper neck and the head
+    tilt = np.asarray(axis_angle_to_matrix(np.array([0.2, 0.0, 0.0])))
+    matrices = target.reshape(*target.shape[:-1], 3, 3).astype(np.float64)
+    moved = matrices.copy()
+    moved[..., joint, :, :] = matrices[..., joint, :, :] @ tilt
+    table = cmu_protocol({"walking": moved.reshape(target.shape)}, root, "matrix", actions=["walking"])
+    frames = [1, 3, 7, 9, 13, 24]
+    # Euler angles of R(omega) = our (column-convention) matrices transposed
+    euler_moved = np.asarray(matrix_to_euler(np.swapaxes(moved[..., joint, :, :], -1, -2)))
+    euler_target = np.asarray(matrix_to_euler(np.swapaxes(matrices[..., joint, :, :], -1, -2)))
+    expected_euler = np.linalg.norm(euler_moved - euler_target, axis=-1).mean(axis=0)[frames]
+    np.testing.assert_allclose(table.values["euler"]["walking"], expected_euler, rtol=1e-5)
+    assert np.all(np.asarray(expected_euler) > 0.1)
+    # by hand: FK of both, per-joint distances, mean over all 38 joints (copied joints are not descendants)
+    distances = np.linalg.norm(cmu_positions(moved) - cmu_positions(matrices), axis=-1)  # (8, 25, 38)
+    np.testing.assert_allclose(table.values["mpjpe"]["walking"], distances.mean(axis=(0, 2))[frames], rtol=1e-5)
+    used = [j for j in range(38) if j not in (0, 1, 2, 7, 8, 13, 16, 20, 29, 24, 27, 33, 36)]
+    expected25 = distances[..., used].mean(axis=(0, 2))[frames]
+    np.testing.assert_allclose(table.values["mpjpe25"]["walking"], expected25, rtol=1e-5)
+    assert np.all(np.asarray(table.values["mpjpe"]["walking"]) > 0)

@@ -457,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "h36m-expmap and cmu prediction 10, amass the window length)")  # fmt: skip
     prepare.add_argument("--window", type=int, help="cmu prediction: frames per training window (default 75)")
     prepare.add_argument("--val-fraction", type=float, default=0.1,
-                         help="cmu prediction: tail of each training take held out for validation (default 0.1)")  # fmt: skip
+                         help="cmu prediction: tail of each training take for validation (default 0.1)")  # fmt: skip
     prepare.add_argument("--receptive-field", type=int, default=27, help="h36m, humaneva, cmu lifting: input frames")
     prepare.add_argument("--window-chunk", type=int, default=1, help="h36m, humaneva, cmu lifting: targets per window")
     prepare.set_defaults(handler=_cmd_prepare)

@@ -11,13 +11,15 @@ store the row convention of Martinez et al., so a stored exp-map ``omega`` is th
 computed on ``R(omega)``, i.e. on the transpose of our matrices: :func:`cmu_protocol` and :func:`h36m_protocol`
 transpose before :func:`skeletal.metrics.euler_error`.
 
-Frame rate of the CMU benchmark. The released exp-map files are the CMU capture at 120 fps (the gait period of
-the walking and running takes is 115-165 and 80-95 raw frames, i.e. about 1.0-1.4 s and 0.7-0.8 s at 120 fps);
-the published loaders keep every second frame, so the windows are at **60 fps** (16.7 ms per frame). The
-literature (Li et al. 2018, LTD, HisRepItself, DMGNN, siMLPe) nevertheless labels predicted frames
-2, 4, 8, 10, 14, 25 (indices 1, 3, 7, 9, 13, 24 of the 25-frame target, LTD's ``eval_frame``) as 80, 160, 320,
-400, 560 and 1000 ms, i.e. as if the data were at 25 fps like H3.6M. We keep those frame indices and labels so
-that numbers compare with the published tables; the true times at 60 fps are :data:`CMU_TRUE_MS`.
+Frame rate of the CMU benchmark. The released exp-map files are the CMU capture at 120 fps and the published loaders
+keep every second frame, so the windows are at **60 fps** (16.7 ms per frame). ``benchmarks/cmu_frame_rate.py``
+measures it from the motion (results/cmu_frame_rate.md): at 120 fps the walking takes stride every 1.05-1.22 s at
+1.1-1.7 m/s and the running takes every 0.69-0.79 s at 3.3-4.3 m/s; at the 30 Hz that the ConvSeq2Seq author
+recalls (its repository's issue #4) walking would take 4-5 s per stride at 0.3-0.4 m/s. The literature (Li et al.
+2018, LTD, MSR-GCN, DMGNN) nevertheless labels predicted frames 2, 4, 8, 10, 14, 25 (indices 1, 3, 7, 9, 13, 24 of
+the 25-frame target, LTD's ``eval_frame``) as 80, 160, 320, 400, 560 and 1000 ms, as if the data were at 25 fps
+like H3.6M. We keep those frame indices and labels so that numbers compare with the published tables; the true
+times at 60 fps are :data:`CMU_TRUE_MS` (33 ... 417 ms).
 """
 
 from __future__ import annotations
@@ -41,8 +43,13 @@ CMU_FRAME_INDICES: tuple[int, ...] = (1, 3, 7, 9, 13, 24)
 CMU_TRUE_MS: tuple[float, ...] = tuple(round((i + 1) * 1000 / 60, 1) for i in CMU_FRAME_INDICES)
 """The same frames in real time at the windows' 60 fps: 33, 67, 133, 167, 233, 417 ms."""
 CMU_IGNORED_JOINTS: tuple[int, ...] = (0, 1, 2, 7, 8, 13, 16, 20, 29, 24, 27, 33, 36)
-"""Joints of ``cmu38`` left out of the CMU position error (LTD ``joint_to_ignore``: root and joints that coincide
-with their parent); the MPJPE averages over the 25 others."""
+"""Joints of ``cmu38`` that LTD's 3D model does not predict (``main_cmu_3d.py``/``cmu_motion_3d.py``
+``joint_to_ignore``); the ``mpjpe25`` metric averages over the 25 others."""
+CMU_COPIED_JOINTS: tuple[int, ...] = (0, 1, 2, 7, 8, 13)
+"""Ignored joints whose ground truth LTD copies into the prediction (root and hip/spine roots): zero error."""
+CMU_DUPLICATE_JOINTS: dict[int, int] = {16: 15, 20: 15, 29: 15, 24: 23, 27: 23, 33: 32, 36: 32}
+"""Ignored joints that coincide with a predicted one and take its prediction (LTD ``main_cmu_3d.py`` ``test``:
+``joint_to_ignore`` -> ``joint_equal``)."""
 H36M_HORIZONS_MS: tuple[int, ...] = (80, 160, 320, 400)
 H36M_FRAME_INDICES: tuple[int, ...] = (1, 3, 7, 9)
 """H3.6M windows are at 25 fps (50 Hz files, every 2nd frame): frame ``k`` (0-based) ends at ``40 (k + 1)`` ms."""
@@ -207,6 +214,23 @@ def cmu_positions(matrices: np.ndarray) -> np.ndarray:
     return np.asarray(positions)
 
 
+def cmu_ltd_positions(predicted: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """LTD's 38-joint prediction for the CMU 3D error: the joints it does not predict completed as its test does.
+
+    ``main_cmu_3d.py`` ``test`` (and MSR-GCN's ``run/cmu_runner.py``, which prints the same table) starts from the
+    ground truth, writes the 25 predicted joints, then copies each duplicated joint's partner
+    (:data:`CMU_DUPLICATE_JOINTS`); the other 6 ignored joints (:data:`CMU_COPIED_JOINTS`) keep the ground truth.
+
+    Shape:
+        predicted, target: ``(..., 38, 3)``; returns ``(..., 38, 3)``.
+    """
+    completed = np.array(predicted, dtype=np.float64, copy=True)
+    completed[..., list(CMU_COPIED_JOINTS), :] = np.asarray(target)[..., list(CMU_COPIED_JOINTS), :]
+    for joint, partner in CMU_DUPLICATE_JOINTS.items():
+        completed[..., joint, :] = completed[..., partner, :]
+    return completed
+
+
 def cmu_protocol(
     model_or_predictions: nn.Module | Mapping[str, np.ndarray],
     root: str | PathLike[str],
@@ -215,20 +239,28 @@ def cmu_protocol(
     actions: Sequence[str] | None = None,
     batch_size: int = 64,
 ) -> PredictionTable:
-    """CMU motion-prediction benchmark (Li et al. 2018; LTD, Mao et al. 2019): errors at 80 ... 1000 ms per action.
+    """CMU motion-prediction benchmark as LTD's code computes it (Mao et al. 2019, ``wei-mao-2019/LearnTrajDep``;
+    the same evaluation prints the CMU tables of MSR-GCN and DMGNN): errors at 80 ... 1000 ms per action.
 
     Test windows: LTD's 8 fixed windows per test take (:func:`skeletal.data.cmu.fixed_test_windows`), seed of
-    ``seed_frames`` frames (50 by default, as HisRepItself; LTD feeds the last 10 of them), 25 predicted frames.
-    Horizons: frames 2, 4, 8, 10, 14, 25 after the seed, labelled 80 ... 1000 ms as in the literature (the data are
-    at 60 fps, see the module docstring; :data:`CMU_TRUE_MS`).
+    ``seed_frames`` frames (50 by default; LTD feeds the last 10 of them), 25 predicted frames. Horizons: frames 2,
+    4, 8, 10, 14, 25 after the seed (LTD ``eval_frame = [1, 3, 7, 9, 13, 24]``), labelled 80 ... 1000 ms as in the
+    literature although the windows are at 60 fps (module docstring; :data:`CMU_TRUE_MS`).
 
     Metrics (each value is the mean over the action's windows at that single frame):
 
-    - ``euler``: Euler-angle error (radians) of Martinez et al.: Euclidean norm over the Euler angles of every
-      non-root joint whose ground truth varies in the window, on ``R(omega)`` (LTD's CMU angle table).
-    - ``mpjpe``: mean per-joint position error (the reference's 70 x ASF units, ~millimetres) after forward
-      kinematics with the root at the origin, averaged over the 25 joints not in :data:`CMU_IGNORED_JOINTS`
-      (LTD / HisRepItself CMU 3D tables).
+    - ``euler``: LTD's CMU angle error (``main_cmu.py`` ``test``): root position and rotation set to zero in both,
+      then the Euclidean norm over the Euler angles of **all** 38 joints (on ``R(omega)``), with no variance mask
+      (Martinez et al.'s H3.6M metric drops angles constant in the ground truth; LTD's CMU test does not).
+    - ``mpjpe``: LTD's CMU 3D error (``main_cmu_3d.py`` ``test``): the mean over **all 38** joints of the position
+      error after LTD's forward kinematics (``fkl_torch``: root at the origin with identity rotation, offsets
+      x70), the 13 joints LTD does not predict completed by :func:`cmu_ltd_positions` (6 copied from the ground
+      truth count with zero error, 7 duplicates take their partner's prediction). Millimetres (x70 ASF units).
+    - ``mpjpe25``: the mean over the 25 predicted joints only (no zero-error joints), for comparisons that
+      should not be diluted by them; not a published metric.
+
+    Deliberate difference: LTD's angle model copies the ground truth into the exp-map channels whose training
+    standard deviation is below 1e-4; every model here predicts all channels and all of them count.
 
     Args:
         model_or_predictions: A prediction model (rolled out with :func:`generate`), or ``{action: (8 k, 25, 38,
@@ -240,7 +272,8 @@ def cmu_protocol(
         batch_size: Windows per forward pass.
 
     Returns:
-        The table; the row ``average`` is the unweighted mean over actions.
+        The table; the row ``average`` is the unweighted mean over the actions present (6 of the 8 in the public
+        copy: the published averages are over 8).
     """
     from skeletal.metrics import positional_error as position_error
 
@@ -248,21 +281,27 @@ def cmu_protocol(
         representation = str(getattr(model_or_predictions, "representation", "matrix"))
     windows = cmu_test_windows(root, representation, seed_frames, actions)
     used = [j for j in range(38) if j not in CMU_IGNORED_JOINTS]
-    table = PredictionTable("CMU-Mocap", CMU_HORIZONS_MS, units={"euler": "rad", "mpjpe": "mm"})
+    units = {"euler": "rad", "mpjpe": "mm", "mpjpe25": "mm"}
+    table = PredictionTable("CMU-Mocap (LTD protocol)", CMU_HORIZONS_MS, units=units)
     index = list(CMU_FRAME_INDICES)
     for action, window in windows.items():
         seeds, target = window[:, :seed_frames], window[:, seed_frames:]
         predicted = _predictions(model_or_predictions, action, seeds, target.shape[1], representation, batch_size)
         pred_m, target_m = to_matrices(predicted, representation), to_matrices(target, representation)
-        table.add("euler", action, _euler_per_frame(pred_m, target_m)[index])
-        pred_p, target_p = cmu_positions(pred_m)[..., used, :], cmu_positions(target_m)[..., used, :]
-        table.add("mpjpe", action, np.asarray(position_error(pred_p, target_p))[index])
-    table.average("euler")
-    table.average("mpjpe")
+        pred_t, target_t = np.swapaxes(pred_m, -1, -2), np.swapaxes(target_m, -1, -2)
+        euler = euler_error(pred_t, target_t, representation="matrix", root_joint=0, ignore_static=False)
+        table.add("euler", action, np.asarray(euler)[index])
+        pred_p, target_p = cmu_positions(pred_m), cmu_positions(target_m)
+        completed = cmu_ltd_positions(pred_p, target_p)
+        table.add("mpjpe", action, np.asarray(position_error(completed, target_p))[index])
+        mpjpe25 = position_error(pred_p[..., used, :], target_p[..., used, :])
+        table.add("mpjpe25", action, np.asarray(mpjpe25)[index])
+    for metric in units:
+        table.average(metric)
     table.notes = (
-        f"CMU benchmark, {seed_frames} seed frames, 8 windows per test take; value at each single frame (indices "
-        f"{CMU_FRAME_INDICES}, labelled 40 ms/frame as the literature; true times at 60 fps: {CMU_TRUE_MS} ms); "
-        "average = mean over actions."
+        f"CMU benchmark, LTD protocol: {seed_frames} seed frames, 8 windows per test take; value at each single frame "
+        f"(indices {CMU_FRAME_INDICES}, labelled 40 ms/frame as the literature; true times at 60 fps: {CMU_TRUE_MS} "
+        "ms); average = mean over the actions present."
     )
     return table
 

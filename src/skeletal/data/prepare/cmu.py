@@ -130,7 +130,7 @@ def prepare_cmu(
     )
     channels = _channels(CMU_NUM_JOINTS, representation)
     shapes = {"train": window, "val": window, "test": input_length + target_length}
-    writers = {split: output.split(split, {"x": (length, CMU_NUM_JOINTS, channels)}) for split, length in shapes.items()}
+    writers = {name: output.split(name, {"x": (length, CMU_NUM_JOINTS, channels)}) for name, length in shapes.items()}
     for split in ("train", "test"):
         action_takes = load_cmu_benchmark(root, split, wanted)
         for action in CMU_ACTIONS:
