@@ -228,10 +228,19 @@ def _check_safe(path: Path, allow_pickle: bool) -> bool:
     return pickled
 
 
+def _resolve(path: str | Path) -> Path:
+    """A model file path, or ``pretrained:NAME`` resolved to the shipped file (:mod:`skeletal.pretrained`)."""
+    if isinstance(path, str) and path.startswith("pretrained:"):
+        from skeletal import pretrained
+
+        return pretrained.resolve(path)
+    return Path(path)
+
+
 def read_metadata(path: str | Path) -> ModelFile:
     """Metadata of a safetensors model file, without loading the weights (the metadata checksum is verified, the
     tensor checksum is not)."""
-    path = Path(path)
+    path = _resolve(path)
     _check_safe(path, allow_pickle=False)
     return _model_file(_verified_metadata(path), path)
 
@@ -307,7 +316,7 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelFile]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    path = Path(path)
+    path = _resolve(path)
     _check_safe(path, allow_pickle=False)
     info = _model_file(_verified_metadata(path), path)
     try:
@@ -344,7 +353,8 @@ def load(path: str | Path, allow_pickle: bool = False, map_location: str | torch
     """Rebuild a model from a model file alone, in eval mode.
 
     Args:
-        path: A ``.safetensors`` file written by :func:`save` (or ``skeletal train``).
+        path: A ``.safetensors`` file written by :func:`save` (or ``skeletal train``), or ``pretrained:NAME``
+            for a model shipped with skeletal (:mod:`skeletal.pretrained`).
         allow_pickle: Also accept pickle-based files (a Lightning ``.ckpt`` of a skeletal run). Unpickling can
             run arbitrary code: only for files you trust.
         map_location: Device of the returned model.
@@ -358,7 +368,7 @@ def load(path: str | Path, allow_pickle: bool = False, map_location: str | torch
     """
     from skeletal import models
 
-    path = Path(path)
+    path = _resolve(path)
     if _check_safe(path, allow_pickle):
         return _load_pickled(path, map_location)
     tensors, info = load_state(path)
