@@ -8,6 +8,7 @@ per action wherever possible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -162,7 +163,7 @@ class SideBySide:
     columns: list[str]
     rows: list[tuple[str, str, list[float | None]]] = field(default_factory=list)  # (action, method, values)
 
-    def add(self, action: str, method: str, values: list[float | None]) -> None:
+    def add(self, action: str, method: str, values: Sequence[float | None]) -> None:
         self.rows.append((action, method, list(values)))
 
     def to_markdown(self, digits: int = 3) -> str:
@@ -177,7 +178,7 @@ class SideBySide:
 def side_by_side(
     title: str,
     columns: list[str],
-    ours: dict[str, dict[str, list[float]]],
+    ours: dict[str, dict[str, Sequence[float]]],
     published: tuple[PublishedRows, ...],
 ) -> SideBySide:
     """Per action, our methods' rows then every published method's row for that action (when it has one).
