@@ -166,9 +166,16 @@ def test_cmu_prediction_and_cli(cmu_root: Path, tmp_path: Path, capsys) -> None:
     takes = meta["splits"]["test"]["sequences"]
     test = load_split(out / "test", "prediction")
     assert test["x"].shape == (8 * len(takes), 75, 38, 9) and all(s["count"] == 8 for s in takes)
-    train = load_split(out / "train", "prediction")
-    expected = sum((s["frames"] - 75) // 200 + 1 for s in meta["splits"]["train"]["sequences"])
-    assert train["x"].shape == (expected, 75, 38, 9) and expected > 0
+    assert meta["fps"] == 60.0
+    for split in ("train", "val"):  # val = the last 10 % (at least one window) of each take, never overlapping
+        arrays = load_split(out / split, "prediction")
+        parts = meta["splits"][split]["sequences"]
+        expected = sum((s["last_frame"] - s["first_frame"] - 75) // 200 + 1 for s in parts)
+        assert arrays["x"].shape == (expected, 75, 38, 9) and expected > 0
+    train_parts = {s["take"]: s for s in meta["splits"]["train"]["sequences"]}
+    for held in meta["splits"]["val"]["sequences"]:
+        assert held["first_frame"] == train_parts[held["take"]]["last_frame"] and held["last_frame"] == held["frames"]
+        assert held["last_frame"] - held["first_frame"] == max(-(-held["frames"] // 10), 75)
     _check_fingerprint(out)
     _train_one_step("prediction", out, tmp_path, num_joints=38)
 

@@ -178,3 +178,26 @@ def h36m_lifting_protocol(
     sequences = [{"keypoints": p["keypoints"], "positions": p["positions"], "action": p["action"].split(" ")[0]}
                  for p in pairs]  # fmt: skip
     return evaluate_sequences(model, sequences, flip, protocol=f"Human3.6M ({', '.join(subjects)})")
+
+
+def humaneva_lifting_protocol(
+    model: nn.Module,
+    path_3d: str | PathLike[str],
+    path_2d: str | PathLike[str],
+    flip: bool = True,
+) -> LiftingTable:
+    """HumanEva-I as VideoPose3D and GAST-Net (table 4) evaluate it: test subjects ``Validate/S1..S3``, actions
+    Walk, Jog, Box, every camera, whole sequences; one row per action and subject (``"Walk S1"`` ...: the chunks
+    and trials of an action are pooled, weighted by frames) and their unweighted average. The published table is
+    Protocol #2 (P-MPJPE, ``p_mpjpe``); the other metrics come along. Millimetres.
+    """
+    from skeletal.data.humaneva import HUMANEVA_ACTIONS, HUMANEVA_TEST_SUBJECTS, load_humaneva_2d, load_humaneva_3d
+    from skeletal.data.prepare.lifting import humaneva_sequences
+
+    motions = load_humaneva_3d(path_3d, subjects=HUMANEVA_TEST_SUBJECTS, actions=HUMANEVA_ACTIONS)
+    views, _ = load_humaneva_2d(path_2d, subjects=HUMANEVA_TEST_SUBJECTS)
+    sequences = []
+    for pair in humaneva_sequences(motions, views, HUMANEVA_TEST_SUBJECTS):
+        action = next(a for a in HUMANEVA_ACTIONS if str(pair["action"]).startswith(a))
+        sequences.append({**pair, "action": f"{action} {str(pair['subject']).split('/')[-1]}"})
+    return evaluate_sequences(model, sequences, flip, protocol="HumanEva-I (Validate/S1-S3, Walk/Jog/Box)")

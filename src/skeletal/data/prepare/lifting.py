@@ -4,7 +4,7 @@ and the windowing shared with the CMU lifting task (the on-disk format is in :mo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,65 @@ def prepare_h36m_lifting(
     return output.finish()
 
 
+def humaneva_sequences(
+    motions: dict[str, Any],
+    views: dict[str, Any],
+    subjects: Sequence[str],
+    skip: Callable[[str, str], None] | None = None,
+) -> Iterable[dict[str, Any]]:
+    """Every (subject, action, camera) of HumanEva-I as a lifting pair, VideoPose3D's way.
+
+    2D keypoints normalised by the 640 x 480 image (``normalize_screen_coordinates``), 3D in the camera's frame
+    (the published extrinsics, :data:`skeletal.data.humaneva.HUMANEVA_CAMERA_EXTRINSICS`) relative to the root.
+
+    Args:
+        motions: ``subject -> action -> Motion`` (:func:`skeletal.data.humaneva.load_humaneva_3d`).
+        views: ``subject -> action -> [3 cameras]`` (:func:`skeletal.data.humaneva.load_humaneva_2d`).
+        subjects: Subjects to yield (e.g. ``Validate/S1``).
+        skip: Called with ``(name, reason)`` for every missing subject, action or camera.
+
+    Yields:
+        Dicts ``keypoints (T, 15, 2)``, ``positions (T, 15, 3)`` float32, ``subject``, ``action``, ``camera``.
+    """
+    from skeletal.data.humaneva import HUMANEVA_CAMERA_EXTRINSICS, HUMANEVA_IMAGE_SIZE
+    from skeletal.geometry.camera import normalize_screen_coordinates, world_to_camera
+
+    width, height = HUMANEVA_IMAGE_SIZE
+
+    def report(name: str, reason: str) -> None:
+        if skip is not None:
+            skip(name, reason)
+
+    for subject in subjects:
+        if subject not in motions:
+            report(subject, "subject not in the 3D file")
+            continue
+        extrinsics = HUMANEVA_CAMERA_EXTRINSICS[subject.split("/")[-1]]
+        for action, motion in motions[subject].items():
+            world = np.asarray(motion.positions, dtype=np.float64)
+            cameras = views.get(subject, {}).get(action)
+            if cameras is None:
+                report(f"{subject}/{action}", "no 2D keypoints for this action")
+                continue
+            for index, ((quaternion, position), view) in enumerate(zip(extrinsics, cameras)):
+                name = f"{subject}/{action}/{index}"
+                if view is None:
+                    report(name, "camera without 2D keypoints (None)")
+                    continue
+                if len(view) < len(world):
+                    report(name, f"{len(view)} 2D frames for {len(world)} mocap frames")
+                    continue
+                local = np.asarray(world_to_camera(world, np.array(quaternion), np.array(position) / 1000.0))
+                points = normalize_screen_coordinates(view[: len(world), :, :2].astype(np.float64), width, height)
+                yield {
+                    "keypoints": np.asarray(points, dtype=np.float32),
+                    "positions": (local - local[:, :1]).astype(np.float32),
+                    "subject": subject,
+                    "action": action,
+                    "camera": index,
+                }
+
+
 def prepare_humaneva(
     positions_3d: str | PathLike[str],
     keypoints_2d: str | PathLike[str],
@@ -143,21 +202,17 @@ def prepare_humaneva(
     allow_pickle: bool = True,
 ) -> dict[str, Any]:
     """HumanEva-I lifting windows (VideoPose3D's protocol): ``train`` = ``Train/S1..S3``, ``test`` =
-    ``Validate/S1..S3``, actions Walk, Jog, Box by default; 15 joints (``humaneva15``), 2D normalised by 640 x 480,
-    3D in each camera's frame (the published extrinsics) relative to the root. Arguments as
-    :func:`prepare_h36m_lifting`; ``actions`` are name prefixes.
+    ``Validate/S1..S3``, actions Walk, Jog, Box by default; 15 joints (``humaneva15``), pairs as
+    :func:`humaneva_sequences`. Arguments as :func:`prepare_h36m_lifting`; ``actions`` are name prefixes.
     """
     from skeletal.data.humaneva import (
         HUMANEVA_ACTIONS,
-        HUMANEVA_CAMERA_EXTRINSICS,
         HUMANEVA_FPS,
-        HUMANEVA_IMAGE_SIZE,
         HUMANEVA_TEST_SUBJECTS,
         HUMANEVA_TRAIN_SUBJECTS,
         load_humaneva_2d,
         load_humaneva_3d,
     )
-    from skeletal.geometry.camera import normalize_screen_coordinates, world_to_camera
 
     wanted = tuple(actions) if actions is not None else HUMANEVA_ACTIONS
     motions = load_humaneva_3d(positions_3d, actions=wanted, allow_pickle=allow_pickle)
@@ -174,38 +229,11 @@ def prepare_humaneva(
         stride=stride or chunk,
         actions=list(wanted),
     )
-    width, height = HUMANEVA_IMAGE_SIZE
-
-    def sequences(subjects: tuple[str, ...], split: str) -> Iterable[dict[str, Any]]:
-        for subject in subjects:
-            if subject not in motions:
-                output.skip(f"{split}:{subject}", f"subject not in {Path(positions_3d).name}")
-                continue
-            extrinsics = HUMANEVA_CAMERA_EXTRINSICS[subject.split("/")[-1]]
-            for action, motion in motions[subject].items():
-                world = np.asarray(motion.positions, dtype=np.float64)
-                cameras = views.get(subject, {}).get(action)
-                if cameras is None:
-                    output.skip(f"{split}:{subject}/{action}", "no 2D keypoints for this action")
-                    continue
-                for index, ((quaternion, position), view) in enumerate(zip(extrinsics, cameras)):
-                    name = f"{split}:{subject}/{action}/{index}"
-                    if view is None:
-                        output.skip(name, "camera without 2D keypoints (None)")
-                        continue
-                    if len(view) < len(world):
-                        output.skip(name, f"{len(view)} 2D frames for {len(world)} mocap frames")
-                        continue
-                    local = np.asarray(world_to_camera(world, np.array(quaternion), np.array(position) / 1000.0))
-                    points = normalize_screen_coordinates(view[: len(world), :, :2].astype(np.float64), width, height)
-                    yield {
-                        "keypoints": np.asarray(points, dtype=np.float32),
-                        "positions": (local - local[:, :1]).astype(np.float32),
-                        "subject": subject,
-                        "action": action,
-                        "camera": index,
-                    }
-
     for split, subjects in (("train", HUMANEVA_TRAIN_SUBJECTS), ("test", HUMANEVA_TEST_SUBJECTS)):
-        _write_lifting(output, split, sequences(subjects, split), 15, receptive_field, chunk, causal, stride)
+
+        def skip(name: str, reason: str, split: str = split) -> None:
+            output.skip(f"{split}:{name}", reason)
+
+        pairs = humaneva_sequences(motions, views, subjects, skip)
+        _write_lifting(output, split, pairs, 15, receptive_field, chunk, causal, stride)
     return output.finish()
