@@ -115,7 +115,8 @@ def test_cli_eval_protocol(tmp_path: Path, shared_data: Path, capsys: pytest.Cap
     path = _model_file(tmp_path, "cmu38")
     assert main(["eval", str(path), "--protocol", "cmu", "--data", str(shared_data / "cmu-mocap-expmap")]) == 0
     output = capsys.readouterr().out
-    assert "CMU-Mocap" in output and "| average |" in output
+    assert "LTD's protocol" in output and "| average | tiny (ours) |" in output
+    assert "| walking | MSR-GCN | 6.31 |" in output and "| average | zero-velocity (ours) |" in output
 
 
 def test_cmu_ltd_positions_complete_as_ltd() -> None:

@@ -87,7 +87,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     _print_metrics(metrics, f"evaluation of {args.checkpoint}")
 
 
-LIFTING_PROTOCOLS = ("cmu-lifting", "h36m-lifting")
+LIFTING_PROTOCOLS = ("cmu-lifting", "h36m-lifting", "humaneva")
 
 
 def _eval_lifting(args: argparse.Namespace) -> None:
@@ -100,6 +100,13 @@ def _eval_lifting(args: argparse.Namespace) -> None:
     model = checkpoint.load(args.checkpoint)
     if args.protocol == "cmu-lifting":
         table = cmu_lifting_protocol(model, args.data, flip=True)
+    elif args.protocol == "humaneva":
+        from skeletal.evaluation.tables import humaneva_lifting_tables
+
+        if not args.data_2d:
+            raise ConfigError("eval --protocol humaneva: --data-2d must name a data_2d_humaneva15_*.npz")
+        print(humaneva_lifting_tables({_model_label(args.checkpoint): model}, args.data, args.data_2d))
+        return
     else:
         if not args.data_2d:
             raise ConfigError("eval --protocol h36m-lifting: --data-2d must name a data_2d_h36m_*.npz")
@@ -143,17 +150,27 @@ def _cmd_lift(args: argparse.Namespace) -> None:
 def _eval_protocol(args: argparse.Namespace) -> None:
     from skeletal import checkpoint
     from skeletal.errors import ConfigError
-    from skeletal.evaluation.prediction import cmu_protocol, h36m_protocol
+    from skeletal.evaluation.prediction import h36m_protocol
 
     if not args.data:
         raise ConfigError(f"eval --protocol {args.protocol}: --data must name the dataset folder")
     model = checkpoint.load(args.checkpoint)
-    if args.protocol == "cmu":
-        table = cmu_protocol(model, args.data, batch_size=args.batch_size)
-    else:
-        samples = 256 if args.protocol == "h36m-256" else 8
-        table = h36m_protocol(model, args.data, samples=samples, batch_size=args.batch_size)
-    print(table)
+    if args.protocol in ("cmu", "h36m"):  # with the published rows beside ours
+        from skeletal.evaluation.tables import cmu_prediction_tables, h36m_prediction_tables
+
+        tables = cmu_prediction_tables if args.protocol == "cmu" else h36m_prediction_tables
+        print(tables({_model_label(args.checkpoint): model}, args.data, batch_size=args.batch_size))
+        return
+    print(h36m_protocol(model, args.data, samples=256, batch_size=args.batch_size))
+
+
+def _model_label(checkpoint_path: str) -> str:
+    from pathlib import Path
+
+    if checkpoint_path.startswith("pretrained:"):
+        return checkpoint_path
+    path = Path(checkpoint_path)
+    return path.parent.name if path.stem == "model" else path.stem
 
 
 def _eval_recognition(args: argparse.Namespace) -> None:
@@ -394,9 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--protocol",
         choices=["cmu", "h36m", "h36m-256", *LIFTING_PROTOCOLS],
-        help="prediction: run a benchmark protocol on the dataset folder --data (CMU exp-maps, H3.6M exp-maps); "
-        "lifting: per-action MPJPE, P-MPJPE, N-MPJPE, MPJVE on the CMU folder (cmu-lifting) or on --data "
-        "data_3d_h36m.npz with --data-2d data_2d_h36m_*.npz (h36m-lifting, subjects S9 and S11)",
+        help="prediction: a benchmark protocol on the dataset folder --data with the published rows beside ours "
+        "(cmu: LTD's protocol; h36m: the ST-Transformer's table 2; h36m-256: LTD's 256 windows, ours only); lifting: "
+        "per-action MPJPE, P-MPJPE, N-MPJPE, MPJVE on the CMU folder (cmu-lifting), on --data data_3d_h36m.npz "
+        "with --data-2d data_2d_h36m_*.npz (h36m-lifting, S9 and S11), or HumanEva-I P-MPJPE beside GAST-Net's "
+        "table 4 (humaneva: --data data_3d_humaneva15.npz --data-2d data_2d_humaneva15_*.npz)",
     )
     evaluate.add_argument("--data-2d", help="lifting: VideoPose3D's data_2d_h36m_*.npz (with --protocol h36m-lifting)")
     evaluate.add_argument(
