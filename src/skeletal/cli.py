@@ -252,7 +252,7 @@ def _prepare_more(args: argparse.Namespace) -> dict:
     from skeletal.data import prepare
     from skeletal.errors import ConfigError
 
-    lifting = {"receptive_field": args.receptive_field, "chunk": args.window_chunk}
+    lifting = {"receptive_field": args.receptive_field, "chunk": args.window_chunk, "causal": args.causal}
     if args.dataset in ("h36m", "humaneva"):
         if not args.keypoints:
             raise ConfigError(f"prepare {args.dataset}: --keypoints (the VideoPose3D data_2d_*.npz file) is required")
@@ -266,6 +266,8 @@ def _prepare_more(args: argparse.Namespace) -> dict:
     options: dict[str, Any] = {"stride": args.stride or (lifting["chunk"] if args.task == "lifting" else 10)}
     if args.task == "prediction":
         options.update(window=args.window, val_fraction=args.val_fraction)
+    if args.task != "lifting":
+        lifting.pop("causal")
     return prepare.prepare_cmu(args.source, args.output, args.task, actions, **options, **lifting)
 
 
@@ -479,6 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="cmu prediction: tail of each training take for validation (default 0.1)")  # fmt: skip
     prepare.add_argument("--receptive-field", type=int, default=27, help="h36m, humaneva, cmu lifting: input frames")
     prepare.add_argument("--window-chunk", type=int, default=1, help="h36m, humaneva, cmu lifting: targets per window")
+    prepare.add_argument("--causal", action="store_true",
+                         help="h36m, humaneva, cmu lifting: windows for a causal lifter (target at the last frame)")  # fmt: skip
     prepare.set_defaults(handler=_cmd_prepare)
 
     demo = commands.add_parser(

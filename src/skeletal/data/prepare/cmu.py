@@ -17,8 +17,8 @@ from skeletal.data.prepare.prediction import _channels, _rotations
 from skeletal.errors import DataError
 
 CMU_TASKS = ("prediction", "lifting", "recognition")
-CMU_PREDICTION_FPS = 60.0
-"""Frame rate of the prediction windows: the benchmark files are at 120 fps and the loaders keep every 2nd frame
+CMU_FPS = 60.0
+"""Frame rate of the prepared windows: the benchmark files are at 120 fps and the loaders keep every 2nd frame
 (``benchmarks/cmu_frame_rate.py`` measures it from walking and running speed and stride period)."""
 
 
@@ -47,6 +47,7 @@ def prepare_cmu(
     length: int = 64,
     window: int | None = None,
     val_fraction: float = 0.1,
+    causal: bool = False,
 ) -> dict[str, Any]:
     """The CMU benchmark (``cmu-mocap-expmap``: ``train/`` and ``test/`` exp-map takes) for one task.
 
@@ -58,7 +59,8 @@ def prepare_cmu(
       ``test`` = the 8 fixed windows per test take of ``input_length`` seed + ``target_length`` frames
       (:func:`skeletal.data.cmu.fixed_test_windows`, LTD's draw).
     - ``lifting``: every take seen from the default views (:func:`skeletal.data.cmu_lifting.load_cmu_lifting`,
-      ``h36m17``), windowed as :func:`prepare_h36m_lifting` does (``stride`` is the frames between windows).
+      ``h36m17``), windowed as :func:`prepare_h36m_lifting` does (``stride`` is the frames between windows;
+      ``causal`` aligns each target with the last frame of its receptive field, for causal lifters).
     - ``recognition``: windows of ``length`` frames labelled by action
       (:func:`skeletal.data.cmu_recognition.cmu_recognition_splits`), ``x (N, 1, T, 38, 3)``, ``y (N,)``.
     """
@@ -101,15 +103,16 @@ def prepare_cmu(
             "cmu",
             "lifting",
             "h36m17",
-            30.0,
+            CMU_FPS,
             receptive_field=receptive_field,
             chunk=chunk,
+            causal=causal,
             stride=stride,
             actions=wanted,
         )
         for split in ("train", "test"):
             sequences = load_cmu_lifting(root, split, actions=wanted)
-            _write_lifting(output, split, sequences, 17, receptive_field, chunk, False, stride)
+            _write_lifting(output, split, sequences, 17, receptive_field, chunk, causal, stride)
         return output.finish()
     window = window or input_length + target_length
     if not 0.0 <= val_fraction < 1.0:
@@ -119,7 +122,7 @@ def prepare_cmu(
         "cmu",
         "prediction",
         "cmu38",
-        CMU_PREDICTION_FPS,
+        CMU_FPS,
         window=window,
         stride=stride,
         val_fraction=val_fraction,
