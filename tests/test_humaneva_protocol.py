@@ -11,7 +11,6 @@ from skeletal.evaluation.lifting import MeanPoseLifter, humaneva_lifting_protoco
 from skeletal.geometry.camera import world_to_camera
 from skeletal.metrics import p_mpjpe
 
-
 METADATA = {"layout_name": "humaneva15", "num_joints": 15, "keypoints_symmetry": [[2, 3, 4], [5, 6, 7]]}
 
 

@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--receptive-field", type=int, default=27, help="h36m, humaneva, cmu lifting: input frames")
     prepare.add_argument("--window-chunk", type=int, default=1, help="h36m, humaneva, cmu lifting: targets per window")
     prepare.add_argument("--causal", action="store_true",
-                         help="h36m, humaneva, cmu lifting: windows for a causal lifter (target at the last frame)")  # fmt: skip
+                         help="h36m, humaneva, cmu lifting: windows for a causal lifter")  # fmt: skip
     prepare.set_defaults(handler=_cmd_prepare)
 
     demo = commands.add_parser(
