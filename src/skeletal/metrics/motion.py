@@ -80,6 +80,7 @@ def euler_error(
     root_joint: int | None = 0,
     ignore_static: bool = True,
     per_frame: bool = True,
+    static_over: str = "sequence",
 ) -> np.ndarray | float:
     """Euler-angle error of the H3.6M motion-prediction benchmark (Martinez et al. 2017).
 
@@ -99,6 +100,10 @@ def euler_error(
         root_joint: Joint whose rotation is ignored; ``None`` keeps all joints.
         ignore_static: Drop angles that are constant in the ground truth of a sequence (reference behaviour;
             with one frame every angle is static and the error is 0).
+        static_over: Where an angle must vary to count: ``"sequence"`` (over each sequence's frames, Martinez et
+            al.'s ``translate.py`` and the ST-Transformer's H3.6M SRNN evaluation,
+            ``spl/evaluation_h36m_srnn_poses.py``) or ``"batch"`` (over every frame of every sequence evaluated
+            together, the ST-Transformer's ``metrics/motion_metrics.py`` ``euler_diff`` used on AMASS).
         per_frame: Return the error of every frame ``(T,)``; else its mean over frames.
 
     Shape:
@@ -121,7 +126,12 @@ def euler_error(
     target_e = target_e.reshape(-1, num_frames, target_e.shape[-2] * 3)
     squared = (target_e - pred_e).square()
     if ignore_static:
-        varying = target_e.std(dim=1, unbiased=False, keepdim=True) > 1e-4
+        if static_over == "sequence":
+            varying = target_e.std(dim=1, unbiased=False, keepdim=True) > 1e-4
+        elif static_over == "batch":
+            varying = target_e.reshape(-1, target_e.shape[-1]).std(dim=0, unbiased=False) > 1e-4
+        else:
+            raise ConfigError(f"static_over must be 'sequence' or 'batch', got {static_over!r}")
         squared = squared * varying
     return _reduce_frames(squared.sum(dim=-1).sqrt(), per_frame)
 
