@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from os import PathLike
+from pathlib import Path
 
 from torch import nn
 
@@ -64,14 +65,21 @@ def cmu_prediction_tables(models: Mapping[str, nn.Module], root: str | PathLike[
 def h36m_prediction_tables(models: Mapping[str, nn.Module], root: str | PathLike[str], batch_size: int = 64) -> str:
     """The ST-Transformer paper's H3.6M table (8 SRNN seeds, Euler error at 80-400 ms) with table 2's rows."""
     from skeletal import models as registry
+    from skeletal.data.h36m import H36M_MOTION_ACTIONS, H36M_MOTION_TEST_SUBJECT
     from skeletal.evaluation.prediction import H36M_HORIZONS_MS, h36m_protocol
 
+    folder = Path(root) / f"S{H36M_MOTION_TEST_SUBJECT}"
+    present = [a for a in H36M_MOTION_ACTIONS if all((folder / f"{a}_{i}.txt").is_file() for i in (1, 2))]
+    missing = [a for a in H36M_MOTION_ACTIONS if a not in present]
     skeleton = next(iter(models.values())).skeleton if models else "h36m32"
     rows = {"zero-velocity": registry.create("zero-velocity", skeleton=skeleton, window=50), **models}
-    ours = {name: h36m_protocol(m, root, batch_size=batch_size).values["euler"] for name, m in rows.items()}
+    ours = {
+        name: h36m_protocol(m, root, actions=present, batch_size=batch_size).values["euler"] for name, m in rows.items()
+    }
     title = "H3.6M Euler-angle error, rad (subject 5, 8 SRNN seeds per action, 25 fps)"
     table = side_by_side(title, _columns(H36M_HORIZONS_MS), ours, H36M_EULER)
-    return "\n".join([table.to_markdown(), "", *_sources(H36M_EULER)])
+    note = f"Actions without both subject-5 files in {root} (not evaluated): {', '.join(missing)}." if missing else ""
+    return "\n".join([table.to_markdown(), "", note, "", *_sources(H36M_EULER)])
 
 
 def humaneva_lifting_tables(
