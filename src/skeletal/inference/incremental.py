@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from skeletal.errors import ConfigError, ShapeError
+from skeletal.inference.precision import model_dtype
 from skeletal.nn.joint_attention import IncrementalState
 
 CACHE_MODES: tuple[str, ...] = ("exact", "approximate-slide", "off")
@@ -85,6 +86,7 @@ def sample(
         raise ShapeError(f"window must be >= 1 frame, got {window}")
     cached = cache != "off" and can_cache(model)
     approximate = cache == "approximate-slide"
+    dtype = model_dtype(model, seed.dtype)  # forward_cached has no precision hooks (bf16 models)
     context = seed[:, -window:]  # the last `window` frames the model has seen or produced
     state: IncrementalState | None = None
     slid = False  # whether the last appended frame pushed the oldest one out of the context
@@ -94,13 +96,13 @@ def sample(
             if slid:  # approximate: forget the oldest frame's keys and values, the new frame takes its position
                 state.drop_oldest(1)
                 state.position -= 1
-            output, state = model.forward_cached(context[:, -1:], state)  # type: ignore[operator]
+            output, state = model.forward_cached(context[:, -1:].to(dtype), state)  # type: ignore[operator]
         elif cached and (approximate or context.shape[1] < window):  # start the cache (growing context)
             capacity = 2 * window if approximate else window
-            output, state = model.forward_cached(context, None, capacity)  # type: ignore[operator]
+            output, state = model.forward_cached(context.to(dtype), None, capacity)  # type: ignore[operator]
         else:  # sliding (exact) or no cache: recompute the whole context
             output, state = model(context), None
-        prediction = output[:, -1]
+        prediction = output[:, -1].to(seed.dtype)
         if postprocess is not None:
             prediction = postprocess(prediction)
         predicted.append(prediction)
