@@ -1,7 +1,10 @@
-"""Autoregressive motion generation with a sliding window (ST-Transformer paper, section 3.3).
+"""Autoregressive motion generation (ST-Transformer paper, section 3.3).
 
-Given a seed ``x_1 .. x_T`` the model predicts ``x_{T+1}``; the window then drops its oldest frame and appends
-the prediction, so ``x_{T+2}`` is predicted from ``x_2 .. x_{T+1}``, and so on. Each predicted frame is mapped
+Given a seed ``x_1 .. x_T`` the model predicts ``x_{T+1}``, which is appended to the context. With a window of
+the seed length (the default) the context then drops its oldest frame, so ``x_{T+2}`` is predicted from
+``x_2 .. x_{T+1}``, and so on. With a longer window (``window=model.window``, the official ``sample`` rule of
+:mod:`skeletal.inference.incremental`) the context first grows up to the window, then slides; causal attention
+models then reuse the keys and values of past frames while it grows (exact). Each predicted frame is mapped
 back onto valid rotations before it is fed back (rotation matrices projected onto SO(3) by SVD, quaternions
 normalised, 6D re-orthonormalised), which keeps long horizons (20 s and more) from drifting off the manifold.
 """
@@ -15,6 +18,7 @@ from torch import nn
 
 from skeletal.errors import ConfigError, ShapeError
 from skeletal.geometry import matrix_to_rotation_6d, project_to_rotation, rotation_6d_to_matrix
+from skeletal.inference.incremental import sample
 from skeletal.nn.validate import check_input
 
 GENERATION_REPRESENTATIONS: tuple[str, ...] = ("matrix", "quaternion", "axis_angle", "rotation_6d")
@@ -51,6 +55,7 @@ def generate(
     window: int | None = None,
     representation: str | None = None,
     project: bool = True,
+    cache: str = "exact",
 ) -> torch.Tensor:
     """Roll a prediction model out for ``num_frames`` frames after ``seed``, batched over sequences.
 
@@ -60,10 +65,14 @@ def generate(
             rolled out by it: their state carries the past, so no window is re-encoded.
         seed: ``(N, T_seed, V, F)`` observed poses.
         num_frames: Frames to generate.
-        window: Frames the model sees at each step; defaults to the seed length (the paper's choice).
+        window: Most frames the model sees at each step; defaults to the seed length (a sliding window from the
+            first step). A longer window, e.g. ``model.window``, is the official ``sample`` rule: the context grows
+            from the whole seed up to ``window`` frames, then slides.
         representation: Rotation representation of the poses; defaults to ``model.representation``, else
             ``"matrix"``.
         project: Project every predicted frame onto valid rotations before feeding it back.
+        cache: Key/value cache mode of :func:`skeletal.inference.incremental.sample`: ``"exact"`` (default;
+            equal to recomputing the context), ``"approximate-slide"`` or ``"off"``.
 
     Returns:
         ``(N, num_frames, V, F)`` generated poses (the seed is not included).
@@ -78,8 +87,8 @@ def generate(
         raise ConfigError(f"representation must be one of {GENERATION_REPRESENTATIONS}, got {representation!r}")
     seed_length = seed.shape[1]
     window = seed_length if window is None else window
-    if not 1 <= window <= seed_length:
-        raise ShapeError(f"window must be between 1 and the seed length {seed_length}, got {window}")
+    if window < 1:
+        raise ShapeError(f"window must be at least 1 frame, got {window}")
     postprocess: Callable[[torch.Tensor], torch.Tensor] | None = None
     if project:
 
@@ -92,14 +101,6 @@ def generate(
         rollout = getattr(model, "rollout", None)
         if callable(rollout):
             return rollout(seed[:, -window:], num_frames, postprocess)
-        frames = torch.empty(seed.shape[0], window + num_frames, *seed.shape[2:], dtype=seed.dtype, device=seed.device)
-        frames[:, :window] = seed[:, -window:]
-        for step in range(num_frames):
-            context = frames[:, step : step + window]
-            prediction = model(context)[:, -1]
-            if postprocess is not None:
-                prediction = postprocess(prediction)
-            frames[:, window + step] = prediction
-        return frames[:, window:].clone()
+        return sample(model, seed, num_frames, window, postprocess, cache)
     finally:
         model.train(was_training)

@@ -140,9 +140,85 @@ def attend_heads(
     return output.flatten(-2)
 
 
-def causal_mask(length: int, device: torch.device | None = None) -> torch.Tensor:
-    """Boolean ``(T, T)`` lower-triangular mask: frame ``t`` may attend to frames ``0 .. t``."""
-    return torch.ones(length, length, dtype=torch.bool, device=device).tril()
+def causal_mask(length: int, device: torch.device | None = None, keys: int | None = None) -> torch.Tensor:
+    """Boolean causal mask: frame ``t`` may attend to frames ``0 .. t``.
+
+    Args:
+        length: Query frames ``T``.
+        device: Device of the mask.
+        keys: Key frames ``S >= T`` when the queries are the last ``T`` of ``S`` frames (a key/value cache holds
+            the first ``S - T``); defaults to ``T``.
+
+    Returns:
+        ``(T, S)``, True where query ``t`` (frame ``S - T + t``) may attend to key ``s``.
+    """
+    keys = length if keys is None else keys
+    return torch.ones(length, keys, dtype=torch.bool, device=device).tril(keys - length)
+
+
+class KeyValueCache:
+    """Keys and values of the frames already seen, for incremental causal attention (generation).
+
+    Preallocated buffers of ``capacity`` frames along ``dim``; :meth:`append` writes the new frames' keys and
+    values in place and returns views of all frames held. :meth:`drop_oldest` forgets frames from the front
+    (a sliding window); the held frames are moved to the front of the buffer only when the buffer's end is
+    reached, so a slide costs no copy in most steps.
+
+    Args:
+        keys: Keys of the first frames, ``(..., T, ..., C_k)`` with time on axis ``dim``.
+        values: Their values, time on axis ``dim`` too.
+        capacity: Frames the buffers hold (at least the largest window that will be attended).
+        dim: The time axis.
+    """
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor, capacity: int, dim: int) -> None:
+        frames = keys.shape[dim]
+        if capacity < frames:
+            raise ConfigError(f"a key/value cache of {capacity} frames cannot hold {frames}")
+        self.dim = dim
+        self.capacity = capacity
+        self.start = 0
+        self.stop = 0
+        self._keys = keys.new_empty(*keys.shape[:dim], capacity, *keys.shape[dim + 1 :])
+        self._values = values.new_empty(*values.shape[:dim], capacity, *values.shape[dim + 1 :])
+        self.append(keys, values)
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def append(self, keys: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store the keys and values of ``T`` new frames; returns ``(keys, values)`` of every frame held."""
+        frames = keys.shape[self.dim]
+        if self.stop + frames > self.capacity:
+            self._compact(frames)
+        self._keys.narrow(self.dim, self.stop, frames).copy_(keys)
+        self._values.narrow(self.dim, self.stop, frames).copy_(values)
+        self.stop += frames
+        return self.keys, self.values
+
+    @property
+    def keys(self) -> torch.Tensor:
+        return self._keys.narrow(self.dim, self.start, len(self))
+
+    @property
+    def values(self) -> torch.Tensor:
+        return self._values.narrow(self.dim, self.start, len(self))
+
+    def drop_oldest(self, frames: int = 1) -> None:
+        """Forget the ``frames`` oldest frames."""
+        self.start = min(self.start + frames, self.stop)
+
+    def _compact(self, incoming: int) -> None:
+        held = len(self)
+        if held + incoming > self.capacity:
+            raise ConfigError(f"a key/value cache of {self.capacity} frames cannot hold {held + incoming}")
+        for buffer in (self._keys, self._values):
+            kept = buffer.narrow(self.dim, self.start, held)
+            if self.start >= held:  # disjoint source and target
+                buffer.narrow(self.dim, 0, held).copy_(kept)
+            else:
+                buffer.narrow(self.dim, 0, held).copy_(kept.clone())
+        self.start, self.stop = 0, held
 
 
 class SequenceLayerNorm(nn.Module):
@@ -188,3 +264,40 @@ def layer_norm(dim: int, normalization: LayerNormalization) -> nn.Module:
     if normalization == "feature":
         return nn.LayerNorm(dim, eps=1e-6)
     return SequenceLayerNorm(dim)
+
+
+class IncrementalState:
+    """What a causal attention model keeps between the steps of an incremental rollout.
+
+    Attributes:
+        caches: One :class:`KeyValueCache` per attention layer, in order.
+        position: Position index (in the positional encoding) of the next frame to be fed.
+    """
+
+    def __init__(self) -> None:
+        self.caches: list[KeyValueCache] = []
+        self.position = 0
+
+    def __len__(self) -> int:
+        """Frames whose keys and values are held."""
+        return len(self.caches[0]) if self.caches else 0
+
+    def drop_oldest(self, frames: int = 1) -> None:
+        """Forget the oldest frames in every layer (the approximate sliding window)."""
+        for cache in self.caches:
+            cache.drop_oldest(frames)
+
+    def attend(
+        self,
+        layer: int,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        capacity: int,
+        dim: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append the new frames' keys and values to layer ``layer``'s cache (made on the first call) and
+        return the keys and values of every frame held there."""
+        if layer == len(self.caches):
+            self.caches.append(KeyValueCache(keys, values, capacity, dim))
+            return self.caches[layer].keys, self.caches[layer].values
+        return self.caches[layer].append(keys, values)

@@ -12,6 +12,7 @@ from torch import nn
 
 from skeletal.data.augment_prediction import mirror_positions, mirror_rotations, reverse_time
 from skeletal.errors import ConfigError
+from skeletal.inference.incremental import sample
 from skeletal.tasks.base import SkeletalTask
 
 REPRESENTATIONS = {"matrix": 9, "axis_angle": 3, "quaternion": 4, "rotation_6d": 6, "positions": 3}
@@ -41,20 +42,29 @@ def _scheduler_factor(index: int, d_model: int, warmup: int) -> float:
     return transformer_schedule(index + 1, d_model, warmup)
 
 
-def rollout(model: nn.Module, seed: torch.Tensor, steps: int, context: int | None = None) -> torch.Tensor:
+def rollout(
+    model: nn.Module, seed: torch.Tensor, steps: int, context: int | None = None, cache: str = "exact"
+) -> torch.Tensor:
     """Autoregressive prediction: feed the last ``context`` frames, append the prediction of the next one.
+
+    ``context`` defaults to the seed length (a sliding window). A ``context`` longer than the seed, e.g. the
+    model's ``window``, is the official ST-Transformer ``sample`` rule: the context grows from the whole seed up
+    to ``context`` frames, then slides (:func:`skeletal.inference.incremental.sample`, which runs this; causal
+    attention models reuse their cached keys and values while the context grows, in eval mode without
+    gradients). Predictions are fed back unprojected.
+
+    Args:
+        model: Prediction model.
+        seed: Observed poses.
+        steps: Frames to predict.
+        context: Most frames the model sees at each step.
+        cache: ``"exact"`` (default), ``"approximate-slide"`` or ``"off"``
+            (:data:`skeletal.inference.incremental.CACHE_MODES`).
 
     Shape:
         seed: ``(N, T_seed, V, F)``; returns ``(N, steps, V, F)``.
     """
-    context = context or seed.shape[1]
-    frames = seed
-    predicted = []
-    for _ in range(steps):
-        step = model(frames[:, -context:])[:, -1:]
-        predicted.append(step)
-        frames = torch.cat([frames, step], dim=1)
-    return torch.cat(predicted, dim=1)
+    return sample(model, seed, steps, context or seed.shape[1], cache=cache)
 
 
 def joint_angle(prediction: torch.Tensor, target: torch.Tensor, representation: str) -> float:

@@ -1,7 +1,8 @@
 """Baselines of the ST-Transformer paper (table 1, fig. 4): zero-velocity and the vanilla 1D Transformer.
 
 Both follow the uniform prediction API: ``(N, T, V, F) -> (N, T, V, F)`` with ``output[:, t]`` the prediction
-of frame ``t + 1``.
+of frame ``t + 1``. The Transformer caches the keys and values of past frames for incremental generation
+(:meth:`PoseTransformer.forward_cached`), as the ST-Transformer does.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from torch import nn
 
 from skeletal.errors import ConfigError
 from skeletal.models.prediction.common import MotionPredictor
+from skeletal.models.prediction.st_transformer import begin_cached, run_cached_layers
 from skeletal.models.registry import register_model
 from skeletal.nn.joint_attention import (
     ATTENTION_NORMALIZATIONS,
     AttentionNormalization,
+    IncrementalState,
     LayerNormalization,
+    attend_heads,
     causal_mask,
     check_choice,
     layer_norm,
@@ -71,6 +75,13 @@ class PoseSelfAttention(nn.Module):
         y, weights = scaled_dot_product(q, k, v, causal_mask(x.shape[1], x.device), self.normalization, need_weights)
         return self.out(rearrange(y, "n h t c -> n t (h c)")), weights
 
+    def forward_cached(self, x: torch.Tensor, state: IncrementalState, layer: int, capacity: int) -> torch.Tensor:
+        """Attention of ``T`` new tokens ``(N, T, D)`` over the tokens cached in ``state`` and themselves."""
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        keys, values = state.attend(layer, k, v, capacity, dim=1)
+        mask = None if x.shape[1] == 1 else causal_mask(x.shape[1], x.device, keys=keys.shape[1])
+        return self.out(attend_heads(q, keys, values, self.num_heads, mask, self.normalization))
+
 
 class PoseTransformerLayer(nn.Module):
     """Post-norm decoder layer without cross-attention: ``u = norm(x + drop(attn(x)))``,
@@ -98,6 +109,11 @@ class PoseTransformerLayer(nn.Module):
         attended, weights = self.attention(x, need_weights)
         mixed = self.attention_norm(x + self.dropout(attended))
         return self.feedforward_norm(mixed + self.dropout(self.feedforward(mixed))), weights
+
+    def forward_cached(self, x: torch.Tensor, state: IncrementalState, index: int, capacity: int) -> torch.Tensor:
+        """:meth:`forward` of new tokens after those cached in ``state`` (eval mode, causal normalisation)."""
+        mixed = self.attention_norm(x + self.attention.forward_cached(x, state, index, capacity))
+        return self.feedforward_norm(mixed + self.feedforward(mixed))
 
 
 class PoseTransformer(MotionPredictor):
@@ -139,6 +155,7 @@ class PoseTransformer(MotionPredictor):
         normalization: LayerNormalization = "feature",
     ) -> None:
         super().__init__(skeleton, representation, window)
+        self.normalization = normalization
         pose_size = self.num_joints * self.joint_features
         self.embedding = nn.Linear(pose_size, model_dim)
         self.positional = SinusoidalPositionalEncoding(model_dim, window)
@@ -163,6 +180,21 @@ class PoseTransformer(MotionPredictor):
         if maps is not None:
             return output, maps
         return output
+
+    @property
+    def supports_cache(self) -> bool:
+        """Whether :meth:`forward_cached` is exact (only with the causal ``"feature"`` normalisation)."""
+        return self.normalization == "feature"
+
+    def forward_cached(
+        self, x: torch.Tensor, state: IncrementalState | None = None, capacity: int | None = None
+    ) -> tuple[torch.Tensor, IncrementalState]:
+        """Predictions for ``T`` new frames after those in ``state``, reusing their cached keys and values; see
+        :meth:`skeletal.models.prediction.st_transformer.STTransformer.forward_cached` (same contract)."""
+        state, capacity, positions = begin_cached(self, x, state, capacity)
+        hidden = self.embedding(rearrange(x, "n t v f -> n t (v f)")) + positions
+        hidden = run_cached_layers(self.layers, hidden, state, capacity)
+        return x + rearrange(self.head(hidden), "n t (v f) -> n t v f", v=self.num_joints), state
 
 
 @register_model("zero-velocity", "prediction", "zero-velocity baseline (Martinez et al. 2017)")

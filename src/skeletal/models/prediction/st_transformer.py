@@ -12,23 +12,125 @@ Deliberate choices, compared with the paper and the official TensorFlow code (``
 - ``attention="sum"`` is the "w/o sigma" variant; see :func:`skeletal.nn.joint_attention.attention_weights`
   for how scores are made non-negative (``elu + 1``).
 - Parameter layout matches the official code, so the AMASS preset has exactly its 18,256,647 parameters.
+
+Incremental generation (:meth:`STTransformer.forward_cached`): with the causal ``"feature"`` normalisation,
+frame ``t``'s hidden states depend on frames ``0 .. t`` only, so while the context of a rollout grows (the
+official ``sample`` rule, :mod:`skeletal.inference.incremental`) the keys and values of the temporal (or full 2D)
+attention of the frames already seen are cached and each new frame costs one frame's forward pass plus its
+attention over the cache. The spatial attention, the feed-forward networks and the norms act on each frame
+alone. Outputs equal :meth:`STTransformer.forward` up to float rounding (tests: 1e-5).
 """
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 import torch
 from torch import nn
 
+from skeletal.errors import ConfigError
 from skeletal.models.prediction.common import MotionPredictor
 from skeletal.models.registry import register_model
-from skeletal.nn.joint_attention import AttentionNormalization, LayerNormalization, layer_norm
+from skeletal.nn.joint_attention import (
+    AttentionNormalization,
+    IncrementalState,
+    LayerNormalization,
+    attend_heads,
+    causal_mask,
+    layer_norm,
+)
 from skeletal.nn.outputs import AttentionMaps
 from skeletal.nn.per_joint import PerJointFeedForward, PerJointLinear
-from skeletal.nn.positional import SinusoidalPositionalEncoding
+from skeletal.nn.positional import SinusoidalPositionalEncoding, sinusoidal_encoding
 from skeletal.nn.spatiotemporal_attention import Full2DAttention, SpatialAttention, TemporalAttention
 from skeletal.skeletons import Skeleton
 
 PAPER = "Aksan et al. 2021, A Spatio-temporal Transformer for 3D Human Motion Prediction"
+
+
+def encoding_rows(positional: SinusoidalPositionalEncoding, start: int, stop: int, dtype: torch.dtype) -> torch.Tensor:
+    """Rows ``start .. stop - 1`` of the sinusoidal table that ``positional`` adds (``(stop - start, D)``), the
+    same values it adds to frames at those positions in a full forward pass."""
+    table = positional.table
+    if stop > table.shape[0]:
+        table = sinusoidal_encoding(stop, positional.dim).to(table.device)
+    return table[start:stop].to(dtype)
+
+
+class CachedLayer(Protocol):
+    """A layer with ``forward_cached(x, state, index, capacity)`` (one step of incremental generation)."""
+
+    def forward_cached(self, x: torch.Tensor, state: IncrementalState, index: int, capacity: int) -> torch.Tensor: ...
+
+
+def begin_cached(
+    model: MotionPredictor, x: torch.Tensor, state: IncrementalState | None, capacity: int | None
+) -> tuple[IncrementalState, int, torch.Tensor]:
+    """Checks and set-up shared by the models' ``forward_cached``: the input, the state (new if None), the cache
+    capacity (default ``model.window``, at least ``T``) and the ``(T, D)`` positional rows of the new frames.
+
+    Raises:
+        ConfigError: ``model.supports_cache`` is False (non-causal normalisation) or the model is training.
+    """
+    model.check(x)
+    if not getattr(model, "supports_cache", False) or model.training:
+        raise ConfigError(
+            "forward_cached needs an eval-mode model with the causal 'feature' normalisation, got "
+            f"normalization={getattr(model, 'normalization', None)!r}, training={model.training}"
+        )
+    state = IncrementalState() if state is None else state
+    positional = model.positional
+    if not isinstance(positional, SinusoidalPositionalEncoding):
+        raise ConfigError(f"{type(model).__name__} has no sinusoidal positional encoding to cache with")
+    positions = encoding_rows(positional, state.position, state.position + x.shape[1], x.dtype)
+    return state, max(capacity or model.window, x.shape[1]), positions
+
+
+def run_cached_layers(
+    layers: nn.ModuleList, hidden: torch.Tensor, state: IncrementalState, capacity: int
+) -> torch.Tensor:
+    """Run ``layers`` (each a :class:`CachedLayer`) on the new frames' embeddings ``(N, T, ...)``, advancing the
+    state's position by ``T``."""
+    for index, layer in enumerate(layers):
+        hidden = cast(CachedLayer, layer).forward_cached(hidden, state, index, capacity)
+    state.position += hidden.shape[1]
+    return hidden
+
+
+def _cached_temporal(
+    block: TemporalAttention, x: torch.Tensor, state: IncrementalState, layer: int, capacity: int
+) -> torch.Tensor:
+    """:class:`TemporalAttention` of ``T`` new frames over the cached frames and themselves (causal)."""
+    q, k, v = (part.transpose(1, 2) for part in block.qkv(x).chunk(3, dim=-1))  # (N, V, T, D)
+    keys, values = state.attend(layer, k, v, capacity, dim=2)
+    frames = x.shape[1]
+    mask = None if frames == 1 else causal_mask(frames, x.device, keys=keys.shape[2])
+    y = attend_heads(q, keys, values, block.num_heads, mask, block.normalization)
+    return block.out(y.transpose(1, 2))
+
+
+def _cached_full_2d(
+    block: Full2DAttention, x: torch.Tensor, state: IncrementalState, layer: int, capacity: int
+) -> torch.Tensor:
+    """:class:`Full2DAttention` of ``T`` new frames: every joint over all joints of the cached and new frames up to
+    its own frame."""
+    frames, joints = x.shape[1], x.shape[2]
+    k, v = block.key_value(x).chunk(2, dim=-1)  # (N, T, V, D) each
+    keys, values = state.attend(layer, k, v, capacity, dim=1)
+    key_frames = keys.shape[1]
+    mask = None
+    if frames > 1:
+        frame_mask = causal_mask(frames, x.device, keys=key_frames)
+        mask = frame_mask.repeat_interleave(joints, dim=0).repeat_interleave(joints, dim=1)
+    y = attend_heads(
+        block.query(x).flatten(1, 2),
+        keys.flatten(1, 2),
+        values.flatten(1, 2),
+        block.num_heads,
+        mask,
+        block.normalization,
+    )
+    return block.out(y.unflatten(1, (frames, joints)))
 
 
 class SpatioTemporalLayer(nn.Module):
@@ -93,6 +195,20 @@ class SpatioTemporalLayer(nn.Module):
         if maps is not None and spatial_weights is not None:
             maps.add("spatial", f"{name}.spatial", spatial_weights)
         return self.feedforward_norm(mixed + self.dropout(self.feedforward(mixed)))
+
+    def forward_cached(self, x: torch.Tensor, state: IncrementalState, index: int, capacity: int) -> torch.Tensor:
+        """:meth:`forward` of ``T`` new frames that follow the frames cached in ``state`` (layer ``index``).
+
+        Only valid with the causal ``"feature"`` normalisation and in eval mode (no dropout).
+        """
+        if isinstance(self.temporal, Full2DAttention):
+            temporal = _cached_full_2d(self.temporal, x, state, index, capacity)
+        else:
+            temporal = _cached_temporal(self.temporal, x, state, index, capacity)
+        mixed = self.temporal_norm(x + temporal)
+        if self.spatial is not None and self.spatial_norm is not None:
+            mixed = mixed + self.spatial_norm(x + self.spatial(x)[0])
+        return self.feedforward_norm(mixed + self.feedforward(mixed))
 
 
 class STTransformer(MotionPredictor):
@@ -168,6 +284,37 @@ class STTransformer(MotionPredictor):
         if maps is not None:
             return output, maps
         return output
+
+    @property
+    def supports_cache(self) -> bool:
+        """Whether :meth:`forward_cached` is exact: only the causal ``"feature"`` normalisation lets past frames'
+        hidden states ignore the frames that follow them (``"sequence"`` normalises over the whole window)."""
+        return self.normalization == "feature"
+
+    def forward_cached(
+        self, x: torch.Tensor, state: IncrementalState | None = None, capacity: int | None = None
+    ) -> tuple[torch.Tensor, IncrementalState]:
+        """Next-pose predictions for ``T`` new frames that follow the frames already in ``state``.
+
+        ``forward_cached(x[:, :k])`` then ``forward_cached(x[:, k:], state)`` give ``forward(x)`` split at ``k``
+        (up to float rounding) at the cost of the new frames only: the keys and values of the temporal
+        attention of earlier frames are read from ``state``. Eval mode and no gradients (generation).
+
+        Args:
+            x: ``(N, T, V, F)`` new poses; they take positions ``state.position .. state.position + T - 1``.
+            state: The state returned by the previous call, or None to start a sequence at position 0.
+            capacity: Frames the caches hold (the longest context to attend), at least ``T``; defaults to the
+                model's ``window``. Only read when ``state`` is None.
+
+        Returns:
+            ``(N, T, V, F)`` predictions (``output[:, t]`` predicts the frame after ``x[:, t]``) and the state.
+
+        Raises:
+            ConfigError: the model uses the non-causal ``"sequence"`` normalisation, or is in training mode.
+        """
+        state, capacity, positions = begin_cached(self, x, state, capacity)
+        hidden = self.embedding(x) + positions[:, None]
+        return x + self.head(run_cached_layers(self.layers, hidden, state, capacity)), state
 
 
 def _st(skeleton: Skeleton | str, representation: str, **config: object) -> STTransformer:

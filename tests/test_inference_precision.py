@@ -1,0 +1,84 @@
+"""bfloat16 inference: CPU detection and refusal, every model family runs with float32 in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import roma
+import torch
+
+from skeletal import models
+from skeletal.checkpoint import save
+from skeletal.errors import ConfigError
+from skeletal.inference import export
+from skeletal.inference.generation import generate
+from skeletal.inference.precision import cpu_flags, cpu_supports_bf16, load, resolve_precision, set_precision
+
+needs_bf16 = pytest.mark.skipif(not cpu_supports_bf16(), reason="this CPU has no AVX-512-BF16/AMX")
+
+# One model per family, reduced as in tests/test_export.py.
+FAMILIES: dict[str, dict[str, Any]] = {
+    "st-tr": {"window_size": 16},
+    "st-gcn": {"window_size": 16},
+    "agcn": {"window_size": 16},
+    "st-transformer": {"num_layers": 2, "window": 12},
+    "transformer-2d": {"num_layers": 2, "window": 12},
+    "transformer": {"num_layers": 2, "window": 12},
+    "seq2seq": {"hidden_size": 64, "window": 12},
+    "gast-net": {"channels": 32},
+    "videopose3d": {"channels": 64},
+}
+
+
+def test_precision_names_and_refusal_without_bf16_flags(tmp_path: Path) -> None:
+    assert resolve_precision("float32") == "fp32" and resolve_precision("FP32") == "fp32"
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        resolve_precision("fp16")
+    with pytest.raises(ConfigError, match="AVX-512-BF16"):
+        resolve_precision("bf16", "cpu", flags={"avx2", "avx512f"})
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu\n")
+    assert cpu_flags(cpuinfo) == {"fpu", "avx512f", "avx512_bf16"}
+    assert cpu_flags(tmp_path / "absent") == set()
+
+
+@needs_bf16
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_bf16_model_takes_and_returns_float32_close_to_float32(name: str) -> None:
+    torch.manual_seed(0)
+    model = models.create(name, **FAMILIES[name]).eval()
+    frames = 16 if models.info(name).task == "recognition" else None
+    x = export.example_input(model, batch=2, frames=frames)
+    with torch.no_grad():
+        reference = model(x)
+        set_precision(model, "bf16")
+        assert all(p.dtype == torch.bfloat16 for p in model.parameters())
+        output = model(x)
+    assert output.dtype == torch.float32 and model.inference_precision == "bf16"
+    scale = reference.abs().max().clamp_min(1e-3)
+    assert (output - reference).abs().max() / scale < 0.1  # bfloat16 keeps 8 mantissa bits
+    set_precision(model, "fp32")
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert not model._forward_pre_hooks and not model._forward_hooks
+
+
+@needs_bf16
+def test_bf16_generation_uses_the_cache_with_float32_frames() -> None:
+    torch.manual_seed(0)
+    model = set_precision(models.create("st-transformer", num_layers=2, window=12), "bf16")
+    seed = roma.random_rotmat((2, 5, 15)).reshape(2, 5, 15, 9)
+    cached = generate(model, seed, 10, window=12)
+    uncached = generate(model, seed, 10, window=12, cache="off")
+    assert cached.dtype == torch.float32 and torch.isfinite(cached).all()
+    assert (cached[:, :3] - uncached[:, :3]).abs().max() < 0.1
+
+
+@needs_bf16
+def test_load_in_bf16(tmp_path: Path) -> None:
+    model = models.create("st-gcn", num_classes=5, window_size=16)
+    path = save(tmp_path / "model.safetensors", model, "st-gcn", {"num_classes": 5, "window_size": 16})
+    loaded = load(path, precision="bf16")
+    assert next(loaded.parameters()).dtype == torch.bfloat16 and not loaded.training
+    assert loaded(export.example_input(loaded, batch=1, frames=16)).dtype == torch.float32
