@@ -7,8 +7,10 @@ anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from skeletal.errors import SkeletalError
@@ -16,25 +18,60 @@ from skeletal.errors import SkeletalError
 Command = Callable[[argparse.Namespace], int | None]
 
 
-def _cmd_models(args: argparse.Namespace) -> None:
-    import shutil
+MODEL_TABLE = "resources/model_table.json"
+"""The registry's table as ``skeletal models`` prints it, written by :func:`write_model_table` (counting the
+parameters means building every model, seconds of torch; tests check that the file matches the registry)."""
 
+
+def model_table_rows() -> list[dict[str, Any]]:
+    """One row per built-in model: name, task, parameters (ours), official (or None), paper. Builds every model."""
     from skeletal import models
 
-    rows = [("name", "task", "parameters", "official", "paper")]
-    for name in models.names(args.task):
+    rows = []
+    for name in models.names(builtin_only=True):
         entry = models.info(name)
         count = models.count_parameters(models.create(name))
-        reference = f"{entry.reference_parameters:,}" if entry.reference_parameters else ""
-        rows.append((name, entry.task, f"{count:,}", reference, entry.paper))
-    widths = [max(len(row[index]) for row in rows) for index in range(4)]
-    room = max(20, shutil.get_terminal_size((120, 24)).columns - sum(widths) - 8)
-    for number, row in enumerate(rows):
-        paper = row[4] if len(row[4]) <= room else row[4][: room - 1] + "…"
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]), row[3].rjust(widths[3])]
-        print("  ".join([*cells, paper]).rstrip())
-        if number == 0:
-            print("  ".join("-" * width for width in [*widths, min(room, 40)]))
+        rows.append({"name": name, "task": entry.task, "parameters": count,
+                     "official": entry.reference_parameters, "paper": entry.paper})  # fmt: skip
+    return rows
+
+
+def write_model_table() -> Path:
+    """Rewrite ``skeletal/resources/model_table.json`` from the registry (after adding or changing a model)."""
+    import json
+
+    path = Path(__file__).parent / MODEL_TABLE
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(model_table_rows(), indent=1) + "\n")
+    return path
+
+
+def _cmd_models(args: argparse.Namespace) -> None:
+    import json
+    import shutil
+    import textwrap
+
+    rows = json.loads((Path(__file__).parent / MODEL_TABLE).read_text())
+    columns = shutil.get_terminal_size((120, 24)).columns
+    name_width = max(len(row["name"]) for row in rows)
+    for task in ("recognition", "prediction", "lifting"):
+        if args.task not in (None, task):
+            continue
+        chosen = [row for row in rows if row["task"] == task]
+        print(f"{task} ({len(chosen)} models)")
+        header = f"  {'name'.ljust(name_width)}  {'parameters':>10}  {'official':>10}  "
+        print(header + "paper")
+        indent = " " * len(header)
+        for row in chosen:
+            official = f"{row['official']:,}" if row["official"] else "-"
+            line = f"  {row['name'].ljust(name_width)}  {row['parameters']:>10,}  {official:>10}  "
+            width = max(30, columns - len(indent) - 1)
+            paper = textwrap.wrap(row["paper"], width, break_on_hyphens=False, break_long_words=False) or [""]
+            print(line + paper[0])
+            for rest in paper[1:]:  # wrapped, never cut
+                print(indent + rest)
+        print()
+    print("parameters: ours, trainable; official: the authors' implementation where it is known")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -62,8 +99,6 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 
 
 def _is_recognition(path: str) -> bool:
-    from pathlib import Path
-
     from skeletal import checkpoint
 
     if not Path(path).is_file() or Path(path).suffix.lower() in checkpoint.PICKLE_SUFFIXES:
@@ -174,8 +209,6 @@ def _model_label(checkpoint_path: str) -> str:
 
 
 def _eval_recognition(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from rich.console import Console
     from rich.table import Table
 
@@ -200,8 +233,6 @@ def _eval_recognition(args: argparse.Namespace) -> None:
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from skeletal.tasks import predict
 
     if args.seconds is not None:
@@ -285,8 +316,6 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from skeletal import checkpoint
     from skeletal.inference import export
 
@@ -326,8 +355,6 @@ VERIFY_TOLERANCE = 1e-4
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from skeletal import bench, models
     from skeletal.errors import ConfigError
 
@@ -357,8 +384,6 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 
 
 def _cmd_viz_attention(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from skeletal import models
     from skeletal.errors import ConfigError
     from skeletal.evaluation.recognition import draw_attention, load_recognition_input, load_recognition_model
@@ -386,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="skeletal", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"skeletal {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     models = commands.add_parser("models", help="list every registered model with its parameter count")
     models.add_argument("--task", choices=["recognition", "prediction", "lifting"], help="only this task")
@@ -589,13 +615,34 @@ def build_parser() -> argparse.ArgumentParser:
     attention.add_argument("--fps", type=int, default=10, help="GIF frames per second")
     attention.add_argument("--no-gif", action="store_true", help="only the PNG")
     attention.set_defaults(handler=_cmd_viz_attention)
+    for sub in [*commands.choices.values(), *figures.choices.values()]:  # `skeletal demo --verbose` works too
+        sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+VERBOSE_HELP = "keep Lightning's banners and tips and third-party warnings and logs (default: hidden)"
+
+
+def quiet_third_party(verbose: bool) -> None:
+    """Default: silence the informational output of the libraries below (Lightning's banners through
+    :func:`skeletal.tasks.engine.quiet_lightning`, MediaPipe's glog/absl lines, Python warnings raised inside
+    third-party packages). ``verbose``: keep all of it (``SKELETAL_VERBOSE=1`` for the engine)."""
+    import warnings
+
+    if verbose:
+        os.environ["SKELETAL_VERBOSE"] = "1"
+        return
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for package in ("lightning", "torch", "mediapipe", "google", "onnx", "onnxruntime", "onnxscript", "matplotlib"):
+        warnings.filterwarnings("ignore", module=rf"{package}(\..*)?$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``skeletal`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet_third_party(getattr(args, "verbose", False))
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0

@@ -18,7 +18,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
 
 from skeletal.config import Config, load_config, save_config
 from skeletal.errors import ConfigError, DataError
@@ -27,6 +27,45 @@ from skeletal.tasks.data import SkeletonDataModule, load_split
 from skeletal.tasks.lifting import LiftingTask
 from skeletal.tasks.prediction import PredictionTask
 from skeletal.tasks.recognition import RecognitionTask
+
+VERBOSE_ENV = "SKELETAL_VERBOSE"
+"""Set (``skeletal --verbose``) to keep Lightning's banners, tips and third-party warnings."""
+QUIET_WARNINGS = (
+    r".*does not have many workers.*",
+    r".*deterministic.*",
+    r".*LeafSpec.*",  # torch's _pytree deprecation, raised inside Lightning
+    r".*will be deleted when the new ones are saved.*",  # a resumed run's log folder holds resumed_at_step.txt
+)
+
+
+def quiet_lightning() -> None:
+    """Hide Lightning's informational lines (GPU/TPU summary, logger and checkpoint tips, time-limit notice)
+    unless the environment variable ``SKELETAL_VERBOSE`` is set; its warnings stay."""
+    import logging
+    import os
+
+    if not os.environ.get(VERBOSE_ENV):
+        for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _filter_warnings() -> None:
+    """Inside ``warnings.catch_warnings()``: ignore :data:`QUIET_WARNINGS` (not with ``SKELETAL_VERBOSE``)."""
+    import os
+
+    if not os.environ.get(VERBOSE_ENV):
+        for message in QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+
+
+class _ProgressBar(RichProgressBar):
+    """Lightning's rich progress bar without the logger's version number (``v_num``)."""
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
 
 TASK_CLASSES: dict[str, type[SkeletalTask]] = {
     "recognition": RecognitionTask,
@@ -125,14 +164,13 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
             raise ConfigError(f"early stopping needs the task's `monitor` metric; {type(task).__name__} has none")
         callbacks.append(EarlyStopping(monitor=monitor, mode="min", patience=task.optim.patience))
     if t.progress_bar:
-        from lightning.pytorch.callbacks import RichProgressBar
-
-        callbacks.append(RichProgressBar(leave=True))
+        callbacks.append(_ProgressBar(leave=True))
     limits = {
         key: getattr(t, key)
         for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches")
         if getattr(t, key) is not None
     }
+    quiet_lightning()
     return L.Trainer(
         default_root_dir=run_dir,
         max_epochs=t.max_epochs,
@@ -196,8 +234,7 @@ def train(
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-        warnings.filterwarnings("ignore", message=r".*deterministic.*")
+        _filter_warnings()
         trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
     best = run_dir / "checkpoints" / f"{BEST_CHECKPOINT}.ckpt"
@@ -309,6 +346,7 @@ def evaluate(
 
 def run_test(task: SkeletalTask, datamodule: L.LightningDataModule, progress_bar: bool = True) -> dict[str, float]:
     """``trainer.test`` of a task on a data module's test split, on one device: ``{"test/...": value}``."""
+    quiet_lightning()
     trainer = L.Trainer(
         accelerator="cpu" if not torch.cuda.is_available() else "auto",
         devices=1,
@@ -318,7 +356,7 @@ def run_test(task: SkeletalTask, datamodule: L.LightningDataModule, progress_bar
         enable_checkpointing=False,
     )
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+        _filter_warnings()
         results = trainer.test(task, datamodule=datamodule, verbose=False)
     return {k: float(v) for k, v in results[0].items()}
 
