@@ -8,7 +8,7 @@ per action wherever possible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -178,7 +178,7 @@ class SideBySide:
 def side_by_side(
     title: str,
     columns: list[str],
-    ours: dict[str, dict[str, Sequence[float]]],
+    ours: Mapping[str, Mapping[str, Sequence[float]]],
     published: tuple[PublishedRows, ...],
 ) -> SideBySide:
     """Per action, our methods' rows then every published method's row for that action (when it has one).
