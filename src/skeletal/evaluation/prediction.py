@@ -142,8 +142,10 @@ def to_matrices(x: np.ndarray | torch.Tensor, representation: str) -> np.ndarray
 def rollout_windows(
     model: nn.Module, seeds: np.ndarray, num_frames: int, representation: str | None = None, batch_size: int = 64
 ) -> np.ndarray:
-    """Autoregressive predictions of ``num_frames`` frames after each seed, with a sliding window of the seed
-    length or of the model's ``window`` (its longest input, e.g. the positional encoding's) if shorter.
+    """Autoregressive predictions of ``num_frames`` frames after each seed with the official ``sample`` rule of
+    the ST-Transformer (``eth-ait/motion-transformer``): the model sees the last ``model.window`` frames of the
+    seed, and when the seed is shorter than its window the context grows with every generated frame up to the
+    window before it slides (so the positions seen at test time are those seen in training).
 
     Shape:
         seeds: ``(N, T_seed, V, F)``; returns ``(N, num_frames, V, F)`` float32.
@@ -153,7 +155,7 @@ def rollout_windows(
     dtype = parameter.dtype if parameter is not None else torch.float32
     for start in range(0, len(seeds), batch_size):
         seed = torch.as_tensor(np.asarray(seeds[start : start + batch_size]), dtype=dtype)
-        window = min(seed.shape[1], int(getattr(model, "window", seed.shape[1])))
+        window = int(getattr(model, "window", seed.shape[1]))
         outputs.append(generate(model, seed, num_frames, window, representation).float().numpy())
     return np.concatenate(outputs) if outputs else np.zeros((0, num_frames, *seeds.shape[2:]), np.float32)
 
