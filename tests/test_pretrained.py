@@ -75,3 +75,12 @@ def test_shipped_entry_loads(name: str) -> None:
     assert info.model_name == entry.model and info.task == entry.task
     assert getattr(model, "skeleton", None) is None or model.skeleton.name == entry.layout
     assert entry.metrics, "a shipped model states its measured metrics"
+
+
+def test_models_pretrained_lists_entries(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from skeletal.cli import main
+
+    assert main(["models", "--pretrained"]) in (0, None)
+    output = capsys.readouterr().out
+    assert "pretrained:tiny  lifting, videopose3d on h36m17 (default of: skeletal lift)" in output
+    assert "sha256: " in output and "training: none (test)" in output

@@ -51,6 +51,10 @@ def _cmd_models(args: argparse.Namespace) -> None:
     import shutil
     import textwrap
 
+    if args.pretrained:
+        _print_pretrained(args.task)
+        return
+
     rows = json.loads((Path(__file__).parent / MODEL_TABLE).read_text())
     columns = shutil.get_terminal_size((120, 24)).columns
     name_width = max(len(row["name"]) for row in rows)
@@ -72,6 +76,24 @@ def _cmd_models(args: argparse.Namespace) -> None:
                 print(indent + rest)
         print()
     print("parameters: ours, trainable; official: the authors' implementation where it is known")
+
+
+def _print_pretrained(task: str | None) -> None:
+    """``skeletal models --pretrained``: name, task, layout, test metrics, training data and checksum."""
+    from skeletal import pretrained
+
+    for name in pretrained.names(task):
+        entry = pretrained.get(name)
+        defaults = (
+            f" (default of: {', '.join(f'skeletal {c}' for c in entry.default_for)})" if entry.default_for else ""
+        )
+        print(f"pretrained:{name}  {entry.task}, {entry.model} on {entry.layout}{defaults}")
+        metrics = ", ".join(f"{key} {value:g}" for key, value in entry.metrics.items())
+        for label, text in (("metrics", metrics), ("training", entry.training), ("sha256", entry.sha256)):
+            print(f"  {label}: {text}")
+        print()
+    if not pretrained.names(task):
+        print("no pretrained model" + (f" for {task}" if task else ""))
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -415,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     models = commands.add_parser("models", help="list every registered model with its parameter count")
     models.add_argument("--task", choices=["recognition", "prediction", "lifting"], help="only this task")
+    models.add_argument("--pretrained", action="store_true", help="the trained weights shipped with skeletal")
     models.set_defaults(handler=_cmd_models)
 
     train = commands.add_parser(
