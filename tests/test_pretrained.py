@@ -84,3 +84,19 @@ def test_models_pretrained_lists_entries(registry: Path, capsys: pytest.CaptureF
     output = capsys.readouterr().out
     assert "pretrained:tiny  lifting, videopose3d on h36m17 (default of: skeletal lift)" in output
     assert "sha256: " in output and "training: none (test)" in output
+
+
+def test_lift_and_predict_use_the_shipped_default(
+    registry: Path, tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from skeletal.cli import main
+
+    keypoints = shared_data / "keypoints-2d" / "baseball.json"
+    assert main(["lift", str(keypoints), "--out", str(tmp_path / "lifted"), "--no-animation"]) in (0, None)
+    output = capsys.readouterr().out
+    assert "no model given: using pretrained:tiny" in output and list((tmp_path / "lifted").glob("*.npz"))
+    # no shipped default for forecasting in this registry, and no model for a non-forecast predict: clear errors
+    assert main(["predict", "cmu:test/walking/walking_1.txt", "--seconds", "1"]) == 2
+    assert "no pretrained model is the default of 'predict'" in capsys.readouterr().err
+    assert main(["predict", str(keypoints)]) == 2
+    assert "give a model file before INPUT" in capsys.readouterr().err

@@ -238,10 +238,10 @@ def _check_safe(path: Path, allow_pickle: bool) -> bool:
 
 def _resolve(path: str | Path) -> Path:
     """A model file path, or ``pretrained:NAME`` resolved to the shipped file (:mod:`skeletal.pretrained`)."""
-    if isinstance(path, str) and path.startswith("pretrained:"):
+    if str(path).startswith("pretrained:"):
         from skeletal import pretrained
 
-        return pretrained.resolve(path)
+        return pretrained.resolve(str(path))
     return Path(path)
 
 

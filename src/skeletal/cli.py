@@ -178,8 +178,9 @@ def _cmd_lift(args: argparse.Namespace) -> None:
     if args.image_size:
         width, _, height = args.image_size.lower().partition("x")
         size = (int(width), int(height))
+    checkpoint = args.checkpoint or (None if args.model else _default_model("lift --causal" if args.causal else "lift"))
     lifted, written = lift_file(
-        args.input, checkpoint=args.checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,
+        args.input, checkpoint=checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,
         flip=args.flip, animation=not args.no_animation, layout=args.layout, image_size=size, fps=args.fps,
         max_gap=args.max_gap,
     )  # fmt: skip
@@ -254,13 +255,32 @@ def _eval_recognition(args: argparse.Namespace) -> None:
         print(f"{kind.replace('_', '-')}: {path}")
 
 
+def _default_model(command: str) -> str:
+    """``pretrained:NAME`` of the shipped model that ``command`` uses when no model is given; says which."""
+    from skeletal import pretrained
+
+    entry = pretrained.default(command)
+    print(f"no model given: using pretrained:{entry.name} ({entry.model} on {entry.layout}, trained on CMU motion; "
+          "skeletal models --pretrained)")  # fmt: skip
+    return f"{pretrained.PREFIX}{entry.name}"
+
+
 def _cmd_predict(args: argparse.Namespace) -> None:
+    from skeletal.errors import ConfigError
     from skeletal.tasks import predict
 
+    if args.input is None:  # `skeletal predict INPUT`: the only positional is the input
+        args.checkpoint, args.input = None, args.checkpoint
+    if args.checkpoint is None:
+        if args.seconds is None:
+            raise ConfigError("predict: give a model file before INPUT (or --seconds S to forecast with the shipped "
+                              "motion model)")  # fmt: skip
+        args.checkpoint = _default_model("predict")
     if args.seconds is not None:
         from skeletal.evaluation.forecast import forecast
 
-        out = args.out or str(Path(args.checkpoint).with_suffix("")) + "_forecast"
+        stem = args.checkpoint.removeprefix("pretrained:") if args.checkpoint.startswith("pretrained:") else None
+        out = args.out or (f"{stem}_forecast" if stem else str(Path(args.checkpoint).with_suffix("")) + "_forecast")
         result = forecast(args.checkpoint, args.input, args.seconds, out, render_every=args.render_every)
         print(f"wrote {result.npz}" + (f" and {result.animation}" if result.animation else ""))
         return
@@ -483,8 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="labels / future motion / 3D poses of an input file, written to an .npz"
     )
-    predict.add_argument("checkpoint", help="model file (.safetensors)")
-    predict.add_argument("input", help=".npy array or .npz with key x (task input layout, batch axis optional)")
+    predict.add_argument("checkpoint", help="model file (.safetensors or pretrained:NAME); optional with --seconds "
+                         "(default: the shipped motion model)")  # fmt: skip
+    predict.add_argument("input", nargs="?", help=".npy array or .npz with key x (task input layout, batch axis "
+                         "optional), or the seed of --seconds")  # fmt: skip
     predict.add_argument("-o", "--output", help="output .npz (default: INPUT_pred.npz)")
     predict.add_argument("--batch-size", type=int, default=64)
     predict.add_argument(
@@ -563,7 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lift.add_argument("input", help="keypoint file or folder, or a video file (.mp4...)")
     weights = lift.add_mutually_exclusive_group()
-    weights.add_argument("--checkpoint", help="lifting model file (.safetensors) from skeletal train")
+    weights.add_argument("--checkpoint", help="lifting model file (.safetensors or pretrained:NAME; default: the "
+                         "shipped CMU-trained GAST-Net, its causal version with --causal)")  # fmt: skip
     weights.add_argument("--model", help="registered lifter, RANDOM weights (meaningless output; default gast-net-27)")
     lift.add_argument("--out", default="lifted", help="output folder (default ./lifted)")
     lift.add_argument("--causal", action="store_true", help="causal model, run frame by frame (real time)")
