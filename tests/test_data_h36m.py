@@ -149,7 +149,7 @@ def test_bad_files_name_file_and_position(tmp_path: Path, rng: np.random.Generat
     nan[4, 3, 1] = np.nan
     nan_file = tmp_path / "nan.npz"
     np.savez_compressed(nan_file, positions_3d={"S1": {"Eating": nan}})
-    with pytest.raises(DataError, match="NaN or inf coordinates \\(first at frame 4\\)"):
+    with pytest.raises(DataError, match="NaN or inf coordinates, or beyond float32 range \\(first at frame 4\\)"):
         h36m.load_h36m_3d(nan_file)
     good = tmp_path / "good.npz"
     np.savez_compressed(good, positions_3d={"S1": {"Eating": _world_poses(rng, 50)}})

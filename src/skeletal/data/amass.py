@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
+from skeletal.data._safe import check_allocation, read_npz
 from skeletal.data.types import Motion
 from skeletal.data.windows import sliding_windows
 from skeletal.errors import DataError
@@ -53,39 +54,50 @@ def read_amass_npz(path: str | PathLike[str]) -> Motion:
         ``gender`` and the file's pose width.
 
     Raises:
-        DataError: Missing/corrupt file, a missing key, a pose width other than 72 or 156, mismatched frame
-            counts, a non-positive frame rate or NaN values (the key is named).
+        DataError: Missing/corrupt file (members are read without unpickling, their size bounded), a missing
+            key, a pose width other than 72 or 156, no frames, mismatched frame counts, a frame rate that is not
+            one positive number, non-numbers, NaN values or absurd magnitudes (the key is named).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found (expected an AMASS .npz file)", path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            fields = {key: archive[key] for key in archive.files}
-    except ValueError as error:
-        raise DataError(f"cannot read without unpickling ({error}); AMASS files hold no objects", path) from None
-    except Exception as error:
-        raise DataError(f"corrupt or truncated npz archive: {type(error).__name__}: {error}", path) from None
+    fields = read_npz(path, ["poses", "trans", "mocap_framerate", "betas", "gender"])
     for key in ("poses", "trans", "mocap_framerate"):
         if key not in fields:
             raise DataError(f"missing key {key!r}; the file has {sorted(fields)}", path)
     poses, trans = fields["poses"], fields["trans"]
+    for key, value in (("poses", poses), ("trans", trans), ("mocap_framerate", fields["mocap_framerate"])):
+        if not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)):
+            raise DataError(f"expected numbers, got dtype {value.dtype}", path, f"key {key!r}")
     if poses.ndim != 2 or poses.shape[1] not in (72, 156):
         raise DataError(f"expected poses (T, 72) or (T, 156), got {poses.shape}", path, "key 'poses'")
+    if poses.shape[0] == 0:
+        raise DataError("no frames (poses has 0 rows)", path, "key 'poses'")
     if trans.shape != (poses.shape[0], 3):
         raise DataError(f"expected trans ({poses.shape[0]}, 3) to match poses, got {trans.shape}", path, "key 'trans'")
-    fps = float(fields["mocap_framerate"])
-    if not fps > 0:
-        raise DataError(f"mocap_framerate must be positive, got {fps}", path, "key 'mocap_framerate'")
+    rate = fields["mocap_framerate"]
+    if rate.size != 1:
+        raise DataError(f"expected one number, got shape {rate.shape}", path, "key 'mocap_framerate'")
+    fps = float(rate.reshape(()))
+    if not (fps > 0 and np.isfinite(fps)):
+        raise DataError(f"mocap_framerate must be positive and finite, got {fps}", path, "key 'mocap_framerate'")
+    check_allocation((poses.shape[0], 24, 3, 3), 8, path, "key 'poses'", "the rotation matrices")
     for key, value in (("poses", poses), ("trans", trans)):
         if not np.isfinite(value).all():
             frame = int(np.argwhere(~np.isfinite(value))[0, 0])
             raise DataError(f"NaN or inf (first at frame {frame})", path, f"key {key!r}")
+    # an axis-angle beyond 1e6 rad (1e200 gives NaN matrices: its sine is not computed) or a translation beyond
+    # float32 range is corrupt; real takes stay within a few turns and a few kilometres
+    limits = (("poses", poses, 1e6), ("trans", trans, 1e30))
+    for key, value, limit in limits:
+        large = np.abs(value) > limit
+        if large.any():
+            frame = int(np.argwhere(large)[0, 0])
+            raise DataError(f"a value beyond {limit:g} (first at frame {frame})", path, f"key {key!r}")
     axis_angle = poses.reshape(poses.shape[0], -1, 3)
     if axis_angle.shape[1] == 52:
         axis_angle = axis_angle[:, list(_SMPLH_TO_SMPL24)]
     rotations = np.asarray(axis_angle_to_matrix(axis_angle.astype(np.float64)), dtype=np.float64)
-    gender = fields.get("gender")
     return Motion(
         skeleton=get("smpl24"),
         fps=fps,
@@ -95,10 +107,20 @@ def read_amass_npz(path: str | PathLike[str]) -> Motion:
         source=str(path),
         meta={
             "betas": fields.get("betas"),
-            "gender": None if gender is None else str(gender),
+            "gender": _gender(fields.get("gender")),
             "pose_width": int(poses.shape[1]),
         },
     )
+
+
+def _gender(value: np.ndarray | None) -> str | None:
+    """``gender`` as a plain string: AMASS stores it as a 0-d unicode or bytes array (``b'male'``)."""
+    if value is None or value.size != 1:
+        return None
+    item = value.reshape(()).item()
+    if isinstance(item, bytes):
+        return item.decode("utf-8", errors="replace")
+    return str(item)
 
 
 def resample(motion: Motion, fps: float = AMASS_TARGET_FPS) -> Motion:

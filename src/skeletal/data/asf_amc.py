@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from skeletal.data._safe import is_count, read_text
 from skeletal.data.types import Motion
 from skeletal.errors import DataError
 from skeletal.skeletons import Skeleton
@@ -37,12 +38,7 @@ _ROOT_CHANNELS = ("TX", "TY", "TZ", "RX", "RY", "RZ")
 
 
 def _read_lines(path: Path, what: str) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"file not found (expected {what})", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
+    lines = read_text(path, what).splitlines()
     if not any(line.strip() and not line.startswith("#") for line in lines):
         raise DataError(f"empty file (expected {what})", path)
     return lines
@@ -58,6 +54,21 @@ def _floats(fields: list[str], count: int, path: Path, number: int, what: str) -
     if not np.all(np.isfinite(values)):
         raise DataError(f"{what} is not finite ({' '.join(fields)})", path, f"line {number}")
     return values
+
+
+def _fields(fields: list[str], count: int, path: Path, number: int, what: str) -> list[str]:
+    """The ``count`` values after a keyword (``name lhumerus``): exactly that many, or a DataError."""
+    if len(fields) - 1 != count:
+        raise DataError(f"expected {count} value{'s' * (count != 1)} after {fields[0]!r} ({what}), found "
+                        f"{len(fields) - 1}", path, f"line {number}")  # fmt: skip
+    return fields[1:]
+
+
+def _axis_order(text: str, path: Path, number: int) -> str:
+    """A rotation order: the three axes X, Y, Z once each, in any order (``XYZ``, ``zyx``)."""
+    if len(text) != 3 or sorted(text.upper()) != ["X", "Y", "Z"]:
+        raise DataError(f"axis order must name X, Y and Z once each, found {text!r}", path, f"line {number}")
+    return text.upper()
 
 
 def _rotation(angles_xyz: list[float] | np.ndarray, order: str, degrees: bool) -> np.ndarray:
@@ -77,6 +88,7 @@ def read_asf(path: str | PathLike[str]) -> dict:
     children: dict[str, list[str]] = {}
     section = ""
     bone: dict[str, Any] | None = None
+    parents_line: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
         line = raw.split("#")[0].strip()
         if not line:
@@ -87,10 +99,23 @@ def read_asf(path: str | PathLike[str]) -> dict:
             continue
         key = fields[0]
         if section == ":units" and key in units:
-            units[key] = fields[1] if key == "angle" else _floats(fields[1:2], 1, path, number, key)[0]
+            value = _fields(fields, 1, path, number, f"unit {key}")
+            if key == "angle":
+                units[key] = value[0]
+                continue
+            amount = _floats(value, 1, path, number, key)[0]
+            if key == "length" and not amount > INCH / np.finfo(np.float64).max:  # 1 / length stays finite
+                raise DataError(f"length unit must be positive, found {amount}", path, f"line {number}")
+            units[key] = amount
         elif section == ":root":
-            if key in ("order", "axis"):
-                root[key] = fields[1:] if key == "order" else fields[1]
+            if key == "order":
+                channels = [c.upper() for c in fields[1:]]
+                if not channels or any(c not in _ROOT_CHANNELS for c in channels) or len(set(channels)) < len(channels):
+                    raise DataError(f"root order must list distinct channels of {' '.join(_ROOT_CHANNELS)}, found "
+                                    f"{' '.join(fields[1:])!r}", path, f"line {number}")  # fmt: skip
+                root[key] = channels
+            elif key == "axis":
+                root[key] = _axis_order(_fields(fields, 1, path, number, "root axis order")[0], path, number)
             elif key in ("position", "orientation"):
                 root[key] = _floats(fields[1:], 3, path, number, f"root {key}")
         elif section == ":bonedata":
@@ -99,35 +124,64 @@ def read_asf(path: str | PathLike[str]) -> dict:
             elif key == "end":
                 if bone is None or "name" not in bone or "direction" not in bone or "length" not in bone:
                     raise DataError("bone block without name, direction or length", path, f"line {number}")
+                if bone["name"] in bones or bone["name"] == "root":
+                    raise DataError(f"bone {bone['name']!r} is defined twice", path, f"line {number}")
                 bones[bone["name"]] = bone
                 bone = None
             elif bone is None:
                 raise DataError(f"{key!r} outside a 'begin'/'end' bone block", path, f"line {number}")
             elif key == "name":
-                bone["name"] = fields[1]
+                bone["name"] = _fields(fields, 1, path, number, "bone name")[0]
             elif key == "direction":
                 bone["direction"] = _floats(fields[1:], 3, path, number, "bone direction")
             elif key == "length":
                 bone["length"] = _floats(fields[1:], 1, path, number, "bone length")[0]
             elif key == "axis":
+                if len(fields) not in (4, 5):
+                    raise DataError(f"expected 'axis ax ay az [ORDER]', found {len(fields) - 1} values", path,
+                                    f"line {number}")  # fmt: skip
                 bone["axis"] = _floats(fields[1:4], 3, path, number, "bone axis")
-                bone["order"] = fields[4] if len(fields) > 4 else "XYZ"
+                bone["order"] = _axis_order(fields[4], path, number) if len(fields) > 4 else "XYZ"
             elif key == "dof":
                 unknown = [d for d in fields[1:] if d not in _DOF_AXIS]
                 if unknown:
                     raise DataError(f"unsupported dof {unknown} (expected rx, ry, rz)", path, f"line {number}")
+                if len(set(fields[1:])) != len(fields[1:]):
+                    raise DataError(f"dof lists an axis twice ({' '.join(fields[1:])})", path, f"line {number}")
                 bone["dof"] = fields[1:]
         elif section == ":hierarchy" and key not in ("begin", "end"):
-            children.setdefault(key, []).extend(fields[1:])
+            if key in parents_line:
+                raise DataError(f"{key!r} lists its children twice (also line {parents_line[key]})", path,
+                                f"line {number}")  # fmt: skip
+            parents_line[key] = number
+            children[key] = fields[1:]
     if units["angle"] not in ("deg", "rad"):
         raise DataError(f"unknown angle unit {units['angle']!r} (expected deg or rad)", path)
     if not bones:
         raise DataError("no :bonedata bones", path)
-    named = {c for kids in children.values() for c in kids}
-    missing = sorted(named - set(bones))
-    if missing or set(bones) - named:
-        raise DataError(f"hierarchy and bonedata disagree: missing bones {missing}, "
-                        f"unplaced bones {sorted(set(bones) - named)}", path)  # fmt: skip
+    for parent in children:
+        if parent != "root" and parent not in bones:
+            raise DataError(f"hierarchy names bone {parent!r}, which is not in :bonedata", path,
+                            f"line {parents_line[parent]}")  # fmt: skip
+    placed: dict[str, str] = {}
+    for parent, kids in children.items():
+        for child in kids:
+            if child not in bones:
+                raise DataError(f"hierarchy names bone {child!r}, which is not in :bonedata", path,
+                                f"line {parents_line[parent]}")  # fmt: skip
+            if child in placed:
+                raise DataError(f"bone {child!r} has two parents ({placed[child]!r} and {parent!r})", path,
+                                f"line {parents_line[parent]}")  # fmt: skip
+            placed[child] = parent
+    reached, stack = set(), list(children.get("root", []))
+    while stack:  # every bone must hang from the root: a cycle (a -> b -> a) never reaches it
+        child = stack.pop()
+        reached.add(child)
+        stack.extend(children.get(child, []))
+    unplaced = sorted(set(bones) - reached)
+    if unplaced:
+        raise DataError(f"hierarchy and bonedata disagree: bones {unplaced} do not hang from the root "
+                        "(missing, or in a cycle)", path)  # fmt: skip
     return {"units": units, "root": root, "bones": bones, "children": children, "path": path}
 
 
@@ -142,7 +196,7 @@ def _read_amc(path: Path, asf: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]
         if not line or line.startswith("#") or line.startswith(":"):
             continue
         fields = line.split()
-        if len(fields) == 1 and fields[0].isdigit():
+        if len(fields) == 1 and is_count(fields[0]):
             if frames and int(fields[0]) != numbers[-1] + 1:
                 raise DataError(f"frame {fields[0]} follows frame {numbers[-1]}", path, f"line {number}")
             frames.append({})
@@ -160,7 +214,7 @@ def _read_amc(path: Path, asf: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]
     if not frames:
         raise DataError("no frames", path)
     expected = ["root"] + [b for b, bone in bones.items() if bone["dof"]]
-    line_of_frame = [n for n, raw in enumerate(lines, start=1) if raw.strip().isdigit()]
+    line_of_frame = [n for n, raw in enumerate(lines, start=1) if is_count(raw.strip())]
     for index, frame in enumerate(frames):
         absent = [b for b in expected if b not in frame]
         if absent:
@@ -225,7 +279,8 @@ def read_asf_amc(
     rotations = np.tile(np.eye(3), (num_frames, len(names), 1, 1))
     root = asf["root"]
     rotations[:, 0] = _rotation(root_channels[:, 3:], root["axis"], degrees)
-    root_positions = root_channels[:, :3] * to_metres  # AMC translations are absolute
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, with its frame
+        root_positions = root_channels[:, :3] * to_metres  # AMC translations are absolute
     for bone, values in dofs.items():
         spec = bones[bone]
         frame_axes = _rotation(spec["axis"], spec["order"], degrees)
@@ -247,18 +302,22 @@ def read_asf_amc(
         units="m",
         source=str(asf_path),
     )
-    global_rotations, positions = forward_kinematics(rotations, offsets_array, skeleton.parents, root_positions)
+    with np.errstate(over="ignore", invalid="ignore"):
+        global_rotations, positions = forward_kinematics(rotations, offsets_array, skeleton.parents, root_positions)
     global_rotations, positions = np.asarray(global_rotations), np.asarray(positions)
-    if not np.isfinite(positions).all():  # finite but huge lengths/translations (1e308) overflow in FK
-        frame = int(np.flatnonzero(~np.isfinite(positions).all(axis=(1, 2)))[0])
-        raise DataError("joint positions overflow (bone lengths or translations too large)", amc_path,
-                        f"frame {frame}")  # fmt: skip
     end_sites = {}
     for bone in names[1:]:
         if not asf["children"].get(bone):
             vector = np.asarray(bones[bone]["direction"]) * bones[bone]["length"] * to_metres
             joint = owner[bone]
             end_sites[bone] = positions[:, joint] + global_rotations[:, joint] @ vector
+    with np.errstate(all="ignore"):  # finite but huge lengths, angles or translations (1e308) overflow in FK
+        finite = [np.isfinite(a).reshape(num_frames, -1).all(axis=1) for a in (positions, rotations,
+                                                                                *end_sites.values())]  # fmt: skip
+    bad = ~np.logical_and.reduce(finite)
+    if bad.any():
+        raise DataError("joint positions or rotations overflow (bone lengths, angles or translations too large)",
+                        amc_path, f"frame {int(np.flatnonzero(bad)[0])}")  # fmt: skip
     return Motion(
         skeleton=skeleton,
         fps=fps,

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from skeletal.data._safe import is_count, read_text
 from skeletal.data.types import Motion
 from skeletal.errors import DataError
 from skeletal.skeletons import Skeleton
@@ -78,13 +79,21 @@ class _Tokens:
 
     def integer(self, what: str) -> int:
         token, line = self.next(what)
-        if not token.isdigit():
+        if not is_count(token):
             raise DataError(f"expected a non-negative integer ({what}), found {token!r}", self.path, f"line {line}")
         return int(token)
 
 
-def _parse_joint(tokens: _Tokens, name: str, parent: int, joints: list[_Joint], end_sites: dict) -> None:
-    tokens.expect("{")
+MAX_DEPTH = 256
+"""Deepest joint nesting read (a body is ~10 deep; 1,500 nested JOINTs would overflow Python's stack)."""
+
+
+def _parse_joint(
+    tokens: _Tokens, name: str, parent: int, joints: list[_Joint], end_sites: dict, depth: int = 0
+) -> None:
+    line = tokens.expect("{")
+    if depth >= MAX_DEPTH:
+        raise DataError(f"joints nested more than {MAX_DEPTH} deep", tokens.path, f"line {line}")
     index = len(joints)
     tokens.expect("OFFSET")
     offset = (tokens.number("offset x"), tokens.number("offset y"), tokens.number("offset z"))
@@ -116,7 +125,7 @@ def _parse_joint(tokens: _Tokens, name: str, parent: int, joints: list[_Joint], 
             return
         if token == "JOINT":
             child, _ = tokens.next("a joint name")
-            _parse_joint(tokens, child, index, joints, end_sites)
+            _parse_joint(tokens, child, index, joints, end_sites, depth + 1)
         elif token == "End":
             tokens.expect("Site")
             tokens.expect("{")
@@ -158,12 +167,7 @@ def read_bvh(
             than the channels, a non-number, a NaN, fewer frame lines than ``Frames:``; the message names the line.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError("file not found (expected a .bvh file)", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
+    lines = read_text(path, "a .bvh file").splitlines()
     if not any(line.strip() for line in lines):
         raise DataError("empty file (expected 'HIERARCHY')", path)
     motion_line = next((i for i, line in enumerate(lines) if line.strip() == "MOTION"), None)
@@ -186,12 +190,16 @@ def read_bvh(
     count_text = _header_value(header[0][1], "Frames:", path, header[0][0])
     time_text = _header_value(header[1][1], "Frame Time:", path, header[1][0])
     try:
+        if not is_count(count_text):
+            raise ValueError(count_text)
         num_frames, frame_time = int(count_text), float(time_text)
-    except ValueError:
+        fps = 1.0 / frame_time if frame_time > 0 else 0.0  # 1e-320 overflows
+    except (ValueError, OverflowError):
         raise DataError(f"bad frame count or frame time ({count_text!r}, {time_text!r})", path,
                         f"line {header[0][0]}") from None  # fmt: skip
-    if num_frames <= 0 or not frame_time > 0:
-        raise DataError(f"expected positive frame count and time, got {num_frames}, {frame_time}", path,
+    if num_frames <= 0 or not (np.isfinite(frame_time) and fps > 0 and np.isfinite(fps)):
+        raise DataError(f"expected a positive frame count and a positive finite frame time, got {num_frames}, "
+                        f"{frame_time}", path,
                         f"line {header[0][0]}")  # fmt: skip
 
     num_channels = sum(len(j.channels) for j in joints)
@@ -250,7 +258,6 @@ def read_bvh(
         frame = int(np.flatnonzero(~np.isfinite(positions).all(axis=(1, 2)))[0])
         raise DataError("joint positions overflow (offsets or translations too large)", path,
                         f"line {data_lines[frame][0]} (frame {frame})")  # fmt: skip
-    fps = 1.0 / frame_time
     if abs(fps - round(fps)) < 0.01:
         fps = float(round(fps))
     return Motion(

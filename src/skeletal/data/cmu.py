@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skeletal.data._safe import read_text
 from skeletal.data.types import Motion
 from skeletal.errors import DataError
 
@@ -69,12 +70,7 @@ def read_expmap(path: str | PathLike[str]) -> np.ndarray:
             non-number or a NaN/inf; the message names the line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError("file not found (expected a CMU exp-map .txt file)", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
+    text = read_text(path, "a CMU exp-map .txt file")
     rows: list[list[float]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

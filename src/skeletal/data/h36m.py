@@ -31,8 +31,9 @@ from typing import Any, cast
 
 import numpy as np
 
+from skeletal.data._safe import check_npz_members, finite_float32, read_text
 from skeletal.data.types import Motion
-from skeletal.errors import DataError, UnsafeFileError
+from skeletal.errors import ConfigError, DataError, UnsafeFileError
 from skeletal.geometry.camera import Camera, normalize_screen_coordinates
 from skeletal.skeletons import get
 
@@ -242,6 +243,7 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found (expected a VideoPose3D .npz file)", path)
+    check_npz_members(path)
     try:
         with np.load(path, allow_pickle=allow_pickle) as archive:
             if key not in archive.files:
@@ -262,6 +264,9 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
     result = value.item()
     if not isinstance(result, dict):
         raise DataError(f"expected a dict, got {type(result).__name__}", path, f"key {key!r}")
+    if key != "metadata" and not all(isinstance(k, str) and isinstance(v, dict) for k, v in result.items()):
+        bad = next(k for k, v in result.items() if not (isinstance(k, str) and isinstance(v, dict)))
+        raise DataError("expected a dict subject -> {action -> data}", path, f"key {key!r}, subject {bad!r}")
     return result
 
 
@@ -274,9 +279,14 @@ def _check_positions(array: Any, num_joints: int, path: Path, where: str, channe
     if not isinstance(array, np.ndarray) or array.ndim != 3 or array.shape[1:] != (num_joints, channels):
         shape = getattr(array, "shape", type(array).__name__)
         raise DataError(f"expected an array (T, {num_joints}, {channels}), got {shape}", path, where)
-    if not np.isfinite(array).all():
-        frame = int(np.argwhere(~np.isfinite(array))[0, 0])
-        raise DataError(f"NaN or inf coordinates (first at frame {frame})", path, where)
+    if array.shape[0] == 0:
+        raise DataError("an empty sequence (0 frames)", path, where)
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise DataError(f"expected a numeric array, got dtype {array.dtype}", path, where)
+    finite = finite_float32(array)
+    if not finite.all():
+        frame = int(np.argwhere(~finite)[0, 0])
+        raise DataError(f"NaN or inf coordinates, or beyond float32 range (first at frame {frame})", path, where)
     return array.astype(np.float32, copy=False)
 
 
@@ -308,6 +318,8 @@ def read_positions_3d(
             raise DataError("expected a dict action -> positions", path, f"subject {subject!r}")
         motions = {}
         for action, positions in data[subject].items():
+            if not isinstance(action, str):
+                raise DataError(f"action names must be strings, found {action!r}"[:120], path, f"subject {subject!r}")
             if not _keep(action, actions):
                 continue
             where = f"subject {subject!r}, action {action!r}"
@@ -343,16 +355,29 @@ def read_positions_2d(
     for field_name in ("layout_name", "num_joints", "keypoints_symmetry"):
         if field_name not in metadata:
             raise DataError(f"metadata lacks {field_name!r}; it has {sorted(metadata)}", path, "key 'metadata'")
-    num_joints = int(metadata["num_joints"])
-    left, right = metadata["keypoints_symmetry"]
-    if len(left) != len(right) or max([*left, *right], default=-1) >= num_joints:
-        raise DataError(f"keypoints_symmetry {left} / {right} does not fit {num_joints} joints", path, "metadata")
+    num_joints = metadata["num_joints"]
+    if isinstance(num_joints, np.integer):
+        num_joints = int(num_joints)
+    if type(num_joints) is not int or not 1 <= num_joints <= 1000:
+        raise DataError(f"num_joints must be an integer in 1..1000, found {num_joints!r}"[:120], path,
+                        "key 'metadata'")  # fmt: skip
+    symmetry = metadata["keypoints_symmetry"]
+    try:
+        left, right = ([int(j) for j in side] for side in symmetry)
+        valid = len(left) == len(right) and all(0 <= j < num_joints for j in [*left, *right])
+    except (TypeError, ValueError, OverflowError):
+        valid = False
+    if not valid:
+        raise DataError(f"keypoints_symmetry {symmetry!r} does not fit {num_joints} joints"[:200], path,
+                        "key 'metadata'")  # fmt: skip
     data = load_pickled_dict(path, "positions_2d", allow_pickle)
     result: dict[str, dict[str, list[np.ndarray | None]]] = {}
     for subject in subjects if subjects is not None else data:
         if subject not in data:
             raise DataError(f"subject {subject!r} not in the file; it has {sorted(data)}", path)
         result[subject] = {}
+        if not all(isinstance(action, str) for action in data[subject]):
+            raise DataError("action names must be strings", path, f"subject {subject!r}")
         for action, views in data[subject].items():
             where = f"subject {subject!r}, action {action!r}"
             if not isinstance(views, (list, tuple)) or len(views) != num_cameras:
@@ -471,15 +496,11 @@ def read_expmap_txt(path: str | PathLike[str]) -> np.ndarray:
         ``(T, 99)`` float32 at the file's 50 Hz (``readCSVasFloat`` of the reference).
 
     Raises:
-        DataError: Missing file, a line with another count of values, a non-number or NaN (the line is named).
+        DataError: Missing file, a line with another count of values, a non-number, NaN or a value beyond
+            float32 range (the line is named).
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError("file not found (expected an H3.6M exp-map .txt file)", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read as text: {error}", path) from None
+    lines = read_text(path, "an H3.6M exp-map .txt file").splitlines()
     rows = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -492,8 +513,8 @@ def read_expmap_txt(path: str | PathLike[str]) -> np.ndarray:
             row = [float(field) for field in fields]
         except ValueError:
             raise DataError("a value is not a number", path, f"line {number}") from None
-        if not np.isfinite(row).all():
-            raise DataError("NaN or inf value", path, f"line {number}")
+        if not finite_float32(np.asarray(row)).all():  # the result is float32: 1e308 would become inf
+            raise DataError("NaN, inf or a value beyond float32 range", path, f"line {number}")
         rows.append(row)
     if not rows:
         raise DataError("the file holds no frames", path)
@@ -535,9 +556,37 @@ def srnn_seed_indices(length_subaction1: int, length_subaction2: int) -> list[in
     Returns:
         8 indices; seed ``i`` belongs to sub-action ``i % 2 + 1`` and its forecast starts at ``index + 50``.
     """
+    _check_protocol_lengths(length_subaction1, length_subaction2, "SRNN")
     rng = np.random.RandomState(SRNN_SEED)
     lengths = (length_subaction1, length_subaction2)
     return [int(rng.randint(16, lengths[i % 2] - 150)) for i in range(8)]
+
+
+def _check_protocol_lengths(length1: int, length2: int, protocol: str, source: str = "") -> None:
+    """The test protocols draw ``randint(16, T - 150)``: a take of fewer than 167 frames (at 25 Hz) has no seed
+    (numpy would raise ``low >= high``)."""
+    for subaction, length in ((1, length1), (2, length2)):
+        if length < 167:
+            raise DataError(f"sub-action {subaction} has {length} frames (at 25 Hz); the {protocol} test protocol "
+                            "needs at least 167 (seeds drawn in 16 .. T - 151)", source or None)  # fmt: skip
+
+
+def _check_window(seed_length: int, after_seed: int) -> None:
+    """A window starts ``seed_length`` frames before ``r + 50`` and ends ``after_seed`` frames after it; with
+    ``r <= T - 151`` it stays inside every take only when ``seed_length <= 66`` and ``after_seed <= 101``."""
+    if not (0 <= seed_length <= 66 and 0 <= after_seed <= 101):
+        raise ConfigError(f"a protocol window of {seed_length} seed frames and {after_seed} frames after the seed does "
+                          "not fit the takes (at most 66 and 101: seeds are drawn up to T - 151)")  # fmt: skip
+
+
+def _protocol_takes(
+    data: dict[tuple[int, str, int], np.ndarray], subject: int, action: str
+) -> tuple[np.ndarray, np.ndarray]:
+    missing = [k for k in (1, 2) if (subject, action, k) not in data]
+    if missing:
+        raise DataError(f"no sub-action {missing[0]} of action {action!r} for subject {subject} (the test protocols "
+                        "use sub-actions 1 and 2)")  # fmt: skip
+    return data[(subject, action, 1)], data[(subject, action, 2)]
 
 
 def srnn_windows(
@@ -556,7 +605,9 @@ def srnn_windows(
     Returns:
         ``(8, seed_length + target_length, 99)``.
     """
-    first, second = data[(subject, action, 1)], data[(subject, action, 2)]
+    first, second = _protocol_takes(data, subject, action)
+    _check_window(seed_length, target_length)
+    _check_protocol_lengths(first.shape[0], second.shape[0], "SRNN", f"subject {subject}, action {action!r}")
     indices = srnn_seed_indices(first.shape[0], second.shape[0])
     windows = []
     for i, index in enumerate(indices):
@@ -578,6 +629,8 @@ def sample_256_indices(
     Returns:
         Two ``(128, window_length)`` index arrays, for sub-action 1 and sub-action 2.
     """
+    _check_window(seed_length, window_length - seed_length)
+    _check_protocol_lengths(length_subaction1, length_subaction2, "256-window")
     rng = np.random.RandomState(SRNN_SEED)
     starts1, starts2 = [], []
     for _ in range(128):
@@ -601,6 +654,7 @@ def windows_256(
     Returns:
         ``(256, seed_length + target_length, 99)``.
     """
-    first, second = data[(subject, action, 1)], data[(subject, action, 2)]
+    first, second = _protocol_takes(data, subject, action)
+    _check_protocol_lengths(first.shape[0], second.shape[0], "256-window", f"subject {subject}, action {action!r}")
     index1, index2 = sample_256_indices(first.shape[0], second.shape[0], seed_length + target_length, seed_length)
     return np.concatenate([first[index1], second[index2]])

@@ -6,7 +6,9 @@ Formats:
   "score"}]}]}``); ``pose`` flat ``[x0, y0, x1, y1, ...]`` or nested ``[[x, y], ...]``, ``score`` flat or nested
   ``[[s], ...]``. Frames are placed by ``frame_index - min(frame_index)`` (gaps become missing frames); tracks
   are the skeleton *index* within each frame (``skeleton[m]`` -> track ``m``): the format has no identities.
-- OpenPose per-frame JSON: a directory of ``*_keypoints.json`` (sorted by name) with
+  A ``frame_index`` that repeats is an error (one of the two frames would be lost).
+- OpenPose per-frame JSON: a directory of ``*_keypoints.json`` (placed by their frame number, a missing file
+  a missing frame; sorted by name when the names carry no number) with
   ``people[].pose_keypoints_2d`` flat ``x, y, c``; 18 joints (COCO-18, layout ``openpose18``) or 25 (BODY_25;
   layout ``openpose25`` when registered, else mapped to ``openpose18`` by dropping MidHip and the 6 foot
   points, recorded in ``meta["converted_from"]``). Tracks: person index per frame.
@@ -20,34 +22,22 @@ The layout comes from ``layout`` or the joint count (17 -> ``coco17``, 18 -> ``o
 
 from __future__ import annotations
 
-import json
-import math
-import tokenize
+import re
 import zipfile
-import zlib
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from skeletal import skeletons
+from skeletal.data._safe import NPY_ERRORS, check_allocation, load_json, member_info, npz_keys, read_npy
 from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError, DataError
 from skeletal.skeletons import Skeleton
 
 LAYOUT_BY_COUNT = {17: "coco17", 18: "openpose18", 25: "openpose25"}
 BODY25_TO_COCO18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
-_NPY_ERRORS = (
-    ValueError,
-    OSError,
-    EOFError,
-    zipfile.BadZipFile,
-    zlib.error,
-    NotImplementedError,
-    SyntaxError,
-    tokenize.TokenError,
-)  # fmt: skip  (numpy parses a corrupt .npy header with the tokenizer)
 
 
 def _layout(layout: str | Skeleton | None, count: int, path: Path) -> Skeleton:
@@ -74,25 +64,39 @@ def _finish(points: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndar
     return points, scores
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("file not found", path) from None
-    except (UnicodeDecodeError, OSError) as error:
-        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
-    except json.JSONDecodeError as error:
-        raise DataError(f"invalid JSON: {error.msg}", path, f"line {error.lineno}") from None
+_load_json = load_json  # kept for kinetics.py and older imports
 
 
 def _vector(value: Any, size: int, path: Path, where: str, what: str) -> np.ndarray:
+    if not isinstance(value, list) or len(value) > 4 * size:  # bounds the conversion before numpy sees it
+        raise DataError(f"{what}: expected a list of {size} numbers", path, where)
     try:
         array = np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise DataError(f"{what}: expected numbers", path, where) from None
     if array.size != size:
         raise DataError(f"{what}: expected {size} values, found {array.size}", path, where)
     return array
+
+
+def frame_indices(frames: list[Any], path: Path) -> list[int]:
+    """The ``frame_index`` of each entry of a Kinetics-style ``data`` list: plain integers (not ``true``), each
+    used once (a repeated index would silently overwrite a frame)."""
+    indices: list[int] = []
+    first: dict[int, int] = {}
+    for n, frame in enumerate(frames):
+        index = frame.get("frame_index") if isinstance(frame, dict) else None
+        if type(index) is not int:  # bool is an int subclass: `true` is refused
+            raise DataError(f"expected an integer 'frame_index', found {index!r}"[:120], path, f"data[{n}]")
+        if index in first:
+            raise DataError(f"frame_index {index} repeats data[{first[index]}] (a frame would be lost)", path,
+                            f"data[{n}]")  # fmt: skip
+        first[index] = n
+        people = frame.get("skeleton", [])
+        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
+        indices.append(index)
+    return indices
 
 
 def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
@@ -102,15 +106,8 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
     frames = content.get("data") if isinstance(content, dict) else None
     if not isinstance(frames, list) or not frames:
         raise DataError("expected a non-empty 'data' list of frames", path)
-    indices = []
-    for n, frame in enumerate(frames):
-        if not isinstance(frame, dict) or not isinstance(frame.get("frame_index"), int):
-            raise DataError("expected an integer 'frame_index'", path, f"data[{n}]")
-        people = frame.setdefault("skeleton", [])
-        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
-            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
-        indices.append(frame["frame_index"])
-    first_pose = next((s.get("pose") for f in frames for s in f["skeleton"]), None)
+    indices = frame_indices(frames, path)
+    first_pose = next((s.get("pose") for f in frames for s in f.get("skeleton", [])), None)
     if not isinstance(first_pose, list) or not first_pose:
         raise DataError("no skeleton with a 'pose' list in any frame", path)
     count = len(first_pose) if isinstance(first_pose[0], list) else len(first_pose) // 2
@@ -121,11 +118,12 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
         n = indices.index(max(indices))
         raise DataError(f"frame_index values span {num_frames} frames for {len(frames)} frame entries; corrupt "
                         f"frame_index?", path, f"data[{n}]")  # fmt: skip
-    tracks = max(len(f["skeleton"]) for f in frames)
+    tracks = max(len(f.get("skeleton", [])) for f in frames)
+    check_allocation((max(tracks, 1), num_frames, count, 3), 8, path, None, f"{tracks} people x {num_frames} frames")
     points = np.full((tracks, num_frames, count, 2), np.nan)
     scores = np.zeros((tracks, num_frames, count))
     for n, frame in enumerate(frames):
-        for m, person in enumerate(frame["skeleton"]):
+        for m, person in enumerate(frame.get("skeleton", [])):
             where = f"data[{n}] (frame_index {indices[n]}), skeleton {m}"
             pose = _vector(person.get("pose"), 2 * count, path, where, "pose")
             points[m, indices[n] - start] = pose.reshape(count, 2)
@@ -135,12 +133,34 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
     return Keypoints(skeleton, points, scores, source=str(path), meta={**meta, "first_frame_index": start})
 
 
+_OPENPOSE_NUMBER = re.compile(r"(\d+)_keypoints\.json")
+
+
 def read_openpose_dir(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
-    """Read a directory of OpenPose ``*_keypoints.json`` files (one per frame, sorted by name)."""
+    """Read a directory of OpenPose ``*_keypoints.json`` files (one per frame).
+
+    Frames are placed by the number before ``_keypoints.json`` (OpenPose's 12-digit frame counter) when every
+    file has one, so that a missing file becomes a missing frame instead of shifting every later frame; files
+    without numbers are taken in name order.
+    """
     path = Path(path)
     files = sorted(path.glob("*_keypoints.json"))
     if not files:
         raise DataError("no *_keypoints.json file in the directory", path)
+    matches = [_OPENPOSE_NUMBER.search(f.name) for f in files]
+    if all(matches):
+        numbers = [int(m.group(1)) for m in matches if m]
+        repeated = len(set(numbers)) != len(numbers)
+        if repeated:
+            number = next(n for n in numbers if numbers.count(n) > 1)
+            raise DataError(f"two files carry frame number {number}", path)
+        slots = [n - min(numbers) for n in numbers]
+        if max(slots) + 1 > 100 * len(files) + 1000:
+            raise DataError(f"frame numbers span {max(slots) + 1} frames for {len(files)} files", path)
+        order = sorted(range(len(files)), key=lambda i: slots[i])
+        files, slots = [files[i] for i in order], [slots[i] for i in order]
+    else:
+        slots = list(range(len(files)))
     frames = []
     for file in files:
         content = _load_json(file)
@@ -165,32 +185,17 @@ def read_openpose_dir(path: str | PathLike[str], layout: str | Skeleton | None =
         count, meta["converted_from"] = 18, "BODY_25"
     skeleton = _layout(layout, count, path)
     tracks = max(1, max(len(p) for p in frames))
-    values = np.zeros((tracks, len(frames), count, 3))
+    num_frames = slots[-1] + 1
+    check_allocation((tracks, num_frames, count, 3), 8, path, None, f"{tracks} people x {num_frames} frames")
+    values = np.zeros((tracks, num_frames, count, 3))
     values[..., :2] = np.nan
-    for t, poses in enumerate(frames):
+    for slot, poses in zip(slots, frames):
         for m, pose in enumerate(poses):
-            values[m, t] = pose
+            values[m, slot] = pose
+    if num_frames != len(files):
+        meta["missing_frames"] = sorted(set(range(num_frames)) - set(slots))
     points, scores = _finish(values[..., :2], values[..., 2])
     return Keypoints(skeleton, points, scores, source=str(path), meta=meta)
-
-
-def _read_npy(stream: IO[bytes], size: int, path: Path, where: str | None) -> np.ndarray:
-    """An ``.npy`` array from ``stream`` (``size`` bytes long), its header checked against ``size`` before any
-    allocation (a header claiming 10^12 frames is refused, not allocated); never unpickles."""
-    version = np.lib.format.read_magic(stream)
-    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, fortran, dtype = read_header(stream)
-    if dtype.hasobject:
-        raise DataError("the array holds Python objects (pickle); refused", path, where)
-    nbytes = math.prod(shape) * dtype.itemsize
-    header = stream.tell()
-    if nbytes > size - header:
-        raise DataError(f"header announces shape {shape} ({nbytes} bytes) but {size - header} bytes follow "
-                        "(truncated or corrupt)", path, where or f"byte {header}")  # fmt: skip
-    data = stream.read(nbytes)
-    if len(data) != nbytes:
-        raise DataError(f"truncated array data: {len(data)} of {nbytes} bytes", path, where or f"byte {header}")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
@@ -201,26 +206,27 @@ def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                keys = [name.removesuffix(".npy") for name in archive.namelist()]
+                keys = npz_keys(archive)
                 key = "keypoints" if "keypoints" in keys else (keys[0] if len(keys) == 1 else None)
                 if key is None:
                     raise DataError(f"expected one array or a 'keypoints' array, found keys {keys}", path)
-                info = archive.getinfo(f"{key}.npy" if f"{key}.npy" in archive.namelist() else key)
+                info = member_info(archive, key, path)
                 with archive.open(info) as stream:
-                    array = _read_npy(stream, info.file_size, path, f"key {key!r}")
+                    array = read_npy(stream, info.file_size, path, f"key {key!r}")
         else:
             with path.open("rb") as stream:
-                array = _read_npy(stream, path.stat().st_size, path, None)
+                array = read_npy(stream, path.stat().st_size, path, None)
     except DataError:
         raise
-    except _NPY_ERRORS as error:
+    except NPY_ERRORS as error:
         raise DataError(f"not a readable numpy file (truncated or corrupt?): {error}", path) from None
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[-1] not in (2, 3) or array.shape[1] == 0:
         raise DataError(f"expected (T, V, 2|3) or (M, T, V, 2|3), got shape {array.shape}", path)
-    if not np.issubdtype(array.dtype, np.number):
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise DataError(f"expected a numeric array, got dtype {array.dtype}", path)
+    check_allocation(array.shape, 8, path, None, "the keypoints as float64")
     skeleton = _layout(layout, array.shape[2], path)
     array = array.astype(np.float64)
     points = array[..., :2]

@@ -9,7 +9,8 @@ reused by 2s-AGCN's ``kinetics_gendata.py`` and ST-TR): the first 5 skeletons of
 ``frame_index`` (used as a zero-based index, as the reference does); ``x, y`` are centred (``- 0.5``) and set to 0
 where the score is 0; then, *per frame*, the slots are sorted by total score (descending) and the first 2 kept.
 Output channels-last ``(M=2, T=300, V=18, C=3)`` = ``(x - 0.5, y - 0.5, score)``.
-Deviation: a ``frame_index`` outside ``0..299`` raises (the reference would crash or index from the end).
+Deviations: a ``frame_index`` outside ``0..299`` raises (the reference would crash or index from the end), and
+so does a repeated ``frame_index`` (the reference overwrites the earlier frame).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from skeletal.data.keypoints import _load_json, _vector
+from skeletal.data._safe import finite_float32, load_json
+from skeletal.data.keypoints import _vector, frame_indices
 from skeletal.errors import DataError
 
 NUM_JOINTS = 18
@@ -46,26 +48,21 @@ def read_kinetics_json(
             a ``frame_index`` out of range; the message names the frame and skeleton.
     """
     path = Path(path)
-    content = _load_json(path)
+    content = load_json(path)
     if not isinstance(content, dict) or not isinstance(content.get("data"), list):
         raise DataError("expected an object with a 'data' list", path)
+    indices = frame_indices(content["data"], path)
     data = np.zeros((persons_in, max_frames, NUM_JOINTS, 3))
-    for n, frame in enumerate(content["data"]):
-        index = frame.get("frame_index") if isinstance(frame, dict) else None
-        if not isinstance(index, int) or not 0 <= index < max_frames:
+    for n, (frame, index) in enumerate(zip(content["data"], indices)):
+        if not 0 <= index < max_frames:
             raise DataError(f"frame_index must be an integer in 0..{max_frames - 1}, found {index!r}", path,
                             f"data[{n}]")  # fmt: skip
-        people = frame.get("skeleton", [])
-        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
-            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
-        for m, skeleton in enumerate(people[:persons_in]):
+        for m, skeleton in enumerate(frame.get("skeleton", [])[:persons_in]):
             where = f"data[{n}] (frame_index {index}), skeleton {m}"
             pose = _vector(skeleton.get("pose"), 2 * NUM_JOINTS, path, where, "pose")
             score = _vector(skeleton.get("score"), NUM_JOINTS, path, where, "score")
             # float32 range: the output is float32, where 1e308 would become inf
-            with np.errstate(over="ignore"):
-                finite = np.isfinite(pose.astype(np.float32)).all() and np.isfinite(score.astype(np.float32)).all()
-            if not finite:
+            if not (finite_float32(pose).all() and finite_float32(score).all()):
                 raise DataError("NaN, inf or a value beyond float32 range in pose or score", path, where)
             data[m, index, :, 0], data[m, index, :, 1], data[m, index, :, 2] = pose[0::2], pose[1::2], score
     data[..., :2] -= 0.5
@@ -73,7 +70,7 @@ def read_kinetics_json(
     order = np.argsort(-data[..., 2].sum(axis=2), axis=0, kind="stable")  # (persons_in, T): per frame
     data = np.take_along_axis(data, order[:, :, None, None], axis=0)[:persons_out]
     label = content.get("label_index", -1)
-    return data.astype(np.float32), int(label) if isinstance(label, int) else -1
+    return data.astype(np.float32), label if type(label) is int else -1
 
 
 def prepare_kinetics(
@@ -90,7 +87,7 @@ def prepare_kinetics(
     reference's ``ignore_empty_sample``), a missing file, a corrupt file, a label disagreeing with the file.
     """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
-    labels = _load_json(Path(label_path))
+    labels = load_json(Path(label_path))
     if not isinstance(labels, dict):
         raise DataError("expected an object {video_id: {has_skeleton, label, label_index}}", label_path)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skeletal.data._safe import finite_float32, is_count, read_text
 from skeletal.errors import DataError
 
 NUM_JOINTS = 25
@@ -119,12 +120,7 @@ def read_ntu_skeleton(path: str | PathLike[str]) -> NtuSkeleton:
             message names the line, frame and body.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError("file not found (expected an NTU .skeleton file)", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read as UTF-8 text: {error}", path) from None
+    lines = read_text(path, "an NTU .skeleton file").splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -140,7 +136,7 @@ def read_ntu_skeleton(path: str | PathLike[str]) -> NtuSkeleton:
 
     def count(what: str, where: str) -> int:
         text = take(what, where).strip()
-        if not text.isdigit():
+        if not is_count(text):
             raise DataError(f"expected {what} (a non-negative integer), found {text[:40]!r}", path,
                             f"line {cursor}, {where}")  # fmt: skip
         return int(text)
@@ -180,8 +176,8 @@ def _numbers(fields: list[str], path: Path, where: str) -> np.ndarray:
     except ValueError:
         bad = next(f for f in fields if not _is_float(f))
         raise DataError(f"expected a number, found {bad!r}", path, where) from None
-    if not np.all(np.isfinite(values)):
-        raise DataError("NaN or inf value", path, where)
+    if not finite_float32(values).all():  # samples are float32: 1e308 would become inf
+        raise DataError("NaN, inf or a value beyond float32 range", path, where)
     return values
 
 
