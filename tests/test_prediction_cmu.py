@@ -85,6 +85,15 @@ def test_seed_layout_mismatch(tmp_path: Path, shared_data: Path) -> None:
     with pytest.raises(LayoutError, match="h36m32"):
         forecast(model_file, str(_seed_npz(tmp_path)), 1.0, tmp_path / "npz")
     assert main(["predict", str(model_file), str(_seed_npz(tmp_path)), "--seconds", "1", "--out", str(tmp_path)]) == 2
+    h36m_model = _model_file(tmp_path, "h36m32")
+    with pytest.raises(LayoutError, match="the model expects 'h36m32'; use a model on 'cmu38', e.g. pretrained:"):
+        forecast(
+            h36m_model,
+            "cmu:test/walking/walking_1.txt",
+            1.0,
+            tmp_path / "cmu",
+            data_root=shared_data / "cmu-mocap-expmap",
+        )
 
 
 def test_dataset_sample_seed_has_ground_truth(tmp_path: Path, shared_data: Path) -> None:

@@ -60,6 +60,14 @@ def _cmu_root(data_root: str | Path | None) -> Path:
     raise DataError("cannot find the CMU benchmark; pass data_root or set SKELETAL_CMU_ROOT", "cmu:")
 
 
+def _models_for(layout: str) -> str:
+    """``"; use pretrained:A or pretrained:B"`` for the shipped prediction models on ``layout`` (or nothing)."""
+    from skeletal import pretrained
+
+    names = [f"pretrained:{n}" for n in pretrained.names("prediction") if pretrained.get(n).layout == layout]
+    return f"; use a model on {layout!r}, e.g. {' or '.join(names)}" if names else ""
+
+
 def read_seed(
     spec: str, skeleton: Skeleton, data_root: str | Path | None = None, representation: str = "matrix"
 ) -> Seed:
@@ -68,7 +76,9 @@ def read_seed(
         from skeletal.data.cmu import expmap_to_rotations, read_expmap
 
         if skeleton.name != "cmu38":
-            raise LayoutError(f"a cmu: sample is on layout 'cmu38'; the model expects {skeleton.name!r}")
+            raise LayoutError(
+                f"a cmu: sample is on layout 'cmu38'; the model expects {skeleton.name!r}{_models_for('cmu38')}"
+            )
         frames = read_expmap(_cmu_root(data_root) / spec[4:])[::2]
         return Seed(np.asarray(expmap_to_rotations(frames)), 60.0, spec, meta={"dataset": "cmu"})
     path = Path(spec)
@@ -96,7 +106,7 @@ def read_seed(
     except (ValueError, OSError, EOFError) as error:
         raise DataError(f"not a readable .npz ({error})", path) from None
     if layout and layout != skeleton.name:
-        raise LayoutError(f"{path}: seed layout {layout!r}, the model expects {skeleton.name!r}")
+        raise LayoutError(f"{path}: seed layout {layout!r}, the model expects {skeleton.name!r}{_models_for(layout)}")
     if rotations.ndim == 3:
         rotations = to_matrices(rotations, representation)
     if rotations.ndim != 4 or rotations.shape[1:] != (skeleton.num_joints, 3, 3):
