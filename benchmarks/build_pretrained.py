@@ -134,6 +134,31 @@ def main() -> None:
         }
         print(f"{entry['name']}: {target.stat().st_size / 1e6:.1f} MB, {again}")
     manifest_path.write_text(json.dumps(list(manifest.values()), indent=1) + "\n")
+    (ROOT / "benchmarks" / "results" / "pretrained.md").write_text(markdown(list(manifest.values())))
+
+
+HEADLINE = {
+    "prediction": ("cmu/mpjpe/80ms", "cmu/mpjpe/400ms", "cmu/mpjpe/1000ms"),
+    "lifting": ("cmu-lifting/mpjpe", "cmu-lifting/p_mpjpe"),
+    "recognition": ("synthetic/top1",),
+}
+
+
+def markdown(entries: list[dict]) -> str:
+    """The README's table of shipped models."""
+    lines = [
+        "| name | task | model (layout) | size | test metrics | default of |",
+        "| --- | --- | --- | ---: | --- | --- |",
+    ]
+    for entry in entries:
+        size = (FOLDER / entry["file"]).stat().st_size / 1e6
+        metrics = ", ".join(
+            f"{key} {entry['metrics'][key]:g}" for key in HEADLINE[entry["task"]] if key in entry["metrics"]
+        )
+        defaults = ", ".join(f"`skeletal {c}`" for c in entry["default_for"]) or "-"
+        lines.append(f"| `pretrained:{entry['name']}` | {entry['task']} | `{entry['model']}` ({entry['layout']}) | "
+                     f"{size:.1f} MB | {metrics} | {defaults} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def recognition_metrics(path: Path) -> dict[str, float]:
