@@ -143,6 +143,8 @@ def main() -> None:
         f"`benchmarks/speed_vs_official.py` (torch {torch.__version__}, 1 thread, nice 15, medians of {args.repeats} "
         "interleaved runs in CPU seconds; the 2-core machine was loaded by other jobs). Measured matmul peak "
         f"({args.peak_size}^3): float32 {args.peak32 / 1e9:.1f} GFLOP/s, bfloat16 {args.peak16 / 1e9:.1f} GFLOP/s.",
+        f"Recognition input: batch {args.batch} x 2 persons x {args.frames} frames x 25 joints (NTU shape); lifting: "
+        f"{args.lift_batch} windows of 27 frames x 17 joints (one output frame each).",
         "",
         "| model | batch | params ours / official | GFLOP / sample | ours fp32 ms | ours bf16 ms | official fp32 ms | "
         "ours fp32 speed-up | ours bf16 speed-up | ours fp32 % fp32 peak | ours bf16 % bf16 peak | "
