@@ -1,34 +1,39 @@
-"""Inference speed of the library's S-TR and T-TR against the official ST-TR code, same weights, same machine.
+"""The library's ST-TR variants against the official ST-TR code: outputs on the same weights, parameter counts, speed.
 
 The official code (https://github.com/Chiaraplizz/ST-TR, ``code/st_gcn/net``) is imported from a local copy given
-by ``--official`` (the repository root or its ``code`` folder); it is never part of this repository. Each model is
-built with the official NTU-60 configuration of the stream (``code/config/st_gcn/nturgbd/train.yaml`` with the
-README's settings: S-TR ``attention: True, tcn_attention: False, only_attention: True``; T-TR ``attention: False,
-tcn_attention: True, only_attention: True``; joints only, so ``channel: 3, double_channel: False``; ``agcn:
-False``, ``relative: False``, ``all_layers: False``, ``concat_original: True``, ``Nh: 8, dk: dv: 0.25``).
+by ``--official`` (the repository root or its ``code`` folder); it is never part of this repository. Each
+registered stream is built in the official code with its configuration (``code/config/st_gcn/*/train.yaml``
+with the README's settings, the flags of :data:`skeletal.models.recognition.official.OFFICIAL_FLAGS`; joints
+``channel: 3``, ``-bones`` ``channel: 6, double_channel: True``; ``Nh: 8, dk: dv: 0.25, n: 4, dim_block1/2/3:
+10/30/75, concat_original: True, mask_learning: True, relative: False``; NTU: 25 joints, 300 frames, 60
+classes; Kinetics: graph ``Kinetics``, 18 joints, 150 frames, 400 classes, ``dropout: 0``). ``st-gcn-fc``
+gets a one-partition all-ones graph class.
 
-The library model gets random batch-norm statistics and affine parameters and a perturbed edge-importance mask
-(so that a wrong permutation cannot hide behind identity batch norms), and all its weights are copied into the
-official model (:func:`copy_weights`: 1x1 convolutions <- channels-last linear layers, the joint/channel order of
-the per-layer input batch norms, the ``(1, stride)`` temporal kernel of the official TSA). Every official
-parameter and buffer is written except ``person_bn``, which the official forward never uses. Both run in eval
-mode; the outputs on the same input (ours ``(N, M, T, V, C)``, theirs ``(N, C, T, V, M)``) are compared.
+The official model gets random batch-norm statistics and affine parameters, perturbed edge-importance masks
+and AGCN ``PA`` (so that a wrong permutation cannot hide behind identity batch norms), and its state dict is
+loaded into the library model by :func:`skeletal.models.recognition.official.convert_official` (the
+function behind ``load_official``), so this also checks the checkpoint conversion. Both run in eval mode in
+float64 on the same random input (ours ``(N, M, T, V, C)``, theirs ``(N, C, T, V, M)``).
 
-Runtime patches of the official code, none of which changes what it computes: ``Tensor.cuda`` returns the tensor
-itself when CUDA is absent (``unit_gcn`` and ``gcn_unit_attention`` move their adjacency with ``.cuda()`` in every
-forward), ``print`` is silenced in its modules (the model prints the input shape in every forward), and the
-``st_gcn`` package is loaded without its ``__init__`` (which imports the data feeders and torchvision).
+Runtime patches of the official code, none of which changes what it computes on a GPU: ``Tensor.cuda`` returns
+the tensor itself when CUDA is absent (``unit_gcn``, ``unit_agcn`` and ``gcn_unit_attention`` move their graph
+with ``.cuda()`` in every forward), ``print`` is silenced in its modules, the ``st_gcn`` package is loaded
+without its ``__init__`` (data feeders, torchvision), and every parameter gets its own storage after
+construction, as ``model.cuda()`` in ``main.py`` does: ``unit_agcn``'s ``PA`` shares its storage with the
+graph ``A`` on the CPU (the bug of :class:`skeletal.nn.graph_conv.AdaptiveGraphConv`), so without it every
+unit's ``PA`` would be one tensor.
 
-Timing: both models in one process, interleaved run by run, median of ``--repeats`` runs after ``--warmup``,
-``torch.inference_mode``, for each thread count and batch size. Writes ``benchmarks/results/official-st-tr-<date>.md``.
+Timing (``--models``): both models in one process, interleaved run by run, median of ``--repeats`` runs after
+``--warmup``, ``torch.inference_mode``, for each thread count and batch size.
 
 Usage::
 
+    python benchmarks/official_st_tr.py --official /tmp/official-st-tr --check   # every variant, float64
     python benchmarks/official_st_tr.py --official /tmp/official-st-tr [--models s-tr t-tr] [--repeats 5]
         [--warmup 1] [--threads 1 2] [--batches 1 8] [--blocks]
 
-``--blocks`` adds a table of per-block times (spatial and temporal block of every layer, first thread count,
-batch 1), to see where the two implementations differ.
+``--check`` writes ``benchmarks/results/official-st-tr-check-<date>.md``; timing writes
+``benchmarks/results/official-st-tr-<date>.md``. ``--blocks`` adds per-block times (first thread count, batch 1).
 """
 
 from __future__ import annotations
@@ -46,28 +51,31 @@ import types
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import torch
 from einops import rearrange
 from torch import nn
 
 from skeletal import bench
-from skeletal.models import count_parameters, create
-from skeletal.models.recognition.network import SpatialTemporalNet, SpatialTemporalUnit
+from skeletal.models import count_parameters, create, info
+from skeletal.models.recognition.network import SpatialTemporalNet
+from skeletal.models.recognition.official import OFFICIAL_FLAGS, UNUSED_PREFIXES, convert_official, erase_agcn_graph
 from skeletal.nn.graph_conv import GraphConv
-from skeletal.nn.self_attention import SpatialSelfAttention, TemporalSelfAttention
-from skeletal.nn.temporal_conv import TemporalConv
 
-STREAMS = {"s-tr": {"attention": True, "tcn_attention": False}, "t-tr": {"attention": False, "tcn_attention": True}}
-OFFICIAL_PARAMETERS = {"s-tr": 3_075_338, "t-tr": 1_768_870}  # counted on the official code (ST-TR Table I-a)
-UNUSED = ("person_bn.",)  # official parameters that the official forward never reads
+STREAMS = ("s-tr", "t-tr")  # timed streams
+UNUSED = UNUSED_PREFIXES  # official parameters that the official forward never reads
+NTU = {"num_point": 25, "window_size": 300, "num_class": 60, "graph": "st_gcn.graph.NTU_RGB_D", "dropout": 0.5}
+KINETICS = {"num_point": 18, "window_size": 150, "num_class": 400, "graph": "st_gcn.graph.Kinetics", "dropout": 0.0}
+KINETICS_STREAMS = ("s-tr", "t-tr", "t-tr-agcn")  # the released Kinetics checkpoints (joints and bones)
+FC_GRAPH = "skeletal_benchmark_fc_graph.Graph"
 
 
 STATIC_NOTES = (
-    "Same weights: every weight of the library model (after random batch-norm statistics, batch-norm affine "
-    "parameters and edge-importance masks) is copied into the official model; every official parameter and "
-    "buffer is written except the unused `person_bn`. `max abs diff` is in float32 (the randomised batch norms "
+    "Same weights: the official model (random weights, random batch-norm statistics and affine parameters, "
+    "perturbed edge-importance masks) is loaded into the library model by `convert_official`, which reads every "
+    "official tensor except the unused `person_bn`. `max abs diff` is in float32 (the randomised batch norms "
     "make logits large: compare with `max abs logit`); the float64 line above removes float32 rounding.",
     "Official configuration (code/config/st_gcn/nturgbd/train.yaml, README settings of each stream, joints only): "
     "channel 3, double_channel False, only_attention True, only_temporal_attention True, all_layers False, "
@@ -80,7 +88,8 @@ STATIC_NOTES = (
     "The official TSA attends over all frames of the layer (no windows) in this configuration, as ours.",
     "Runtime patches of the official code (no change to what it computes): `Tensor.cuda` returns the tensor "
     "when CUDA is absent, `print` silenced in its modules (it prints the input shape every forward), the "
-    "`st_gcn` package loaded without its `__init__` (feeders, torchvision).",
+    "`st_gcn` package loaded without its `__init__` (feeders, torchvision), every parameter in its own storage "
+    "(as `model.cuda()` leaves them).",
 )
 
 
@@ -108,7 +117,7 @@ def _silent(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def load_official(code: Path) -> types.ModuleType:
+def import_official(code: Path) -> types.ModuleType:
     """Import the official ``st_gcn.net.st_gcn`` module from ``code`` with the runtime patches of the docstring."""
     package = types.ModuleType("st_gcn")
     package.__path__ = [str(code / "st_gcn")]
@@ -125,29 +134,46 @@ def load_official(code: Path) -> types.ModuleType:
     for name, loaded in list(sys.modules.items()):
         if name.startswith("st_gcn."):
             loaded.print = _silent  # type: ignore[attr-defined]
+    fc = types.ModuleType(FC_GRAPH.split(".")[0])
+
+    class Graph:  # ST-GCN (fc): one partition of ones (ST-TR section V-C)
+        def __init__(self, labeling_mode: str = "spatial", num_node: int = 25) -> None:
+            self.A = np.ones((1, num_node, num_node))
+
+    fc.Graph = Graph  # type: ignore[attr-defined]
+    sys.modules[fc.__name__] = fc
     return module
 
 
-def official_model(module: types.ModuleType, stream: str) -> nn.Module:
-    """The official model with the NTU-60 configuration of ``stream`` (see the module docstring)."""
+def official_model(module: types.ModuleType, name: str, dataset: dict[str, Any]) -> nn.Module:
+    """The official model of the registered ``name`` (see the module docstring), every parameter in its own
+    storage (as after ``model.cuda()``)."""
+    stream = name.removesuffix("-bones")
+    bones = name.endswith("-bones")
     config: dict[str, Any] = dict(
-        channel=3, num_class=60, window_size=300, num_point=25, num_person=2, mask_learning=True, use_data_bn=True,
-        only_attention=True, data_normalization=True, skip_conn=True, weight_matrix=2, only_temporal_attention=True,
-        bn_flag=True, attention_3=False, kernel_temporal=9, more_channels=False, double_channel=False,
-        drop_connect=True, concat_original=True, all_layers=False, adjacency=False, agcn=False, dv=0.25, dk=0.25,
-        Nh=8, n=4, dim_block1=10, dim_block2=30, dim_block3=75, relative=False, graph="st_gcn.graph.NTU_RGB_D",
-        visualization=False, graph_args={"labeling_mode": "spatial"}, device=torch.device("cpu"),
+        channel=6 if bones else 3, num_person=2, mask_learning=True, use_data_bn=True, only_attention=True,
+        data_normalization=True, skip_conn=True, weight_matrix=2, only_temporal_attention=True, bn_flag=True,
+        attention_3=False, kernel_temporal=9, more_channels=False, double_channel=bones, drop_connect=True,
+        concat_original=True, all_layers=False, adjacency=False, agcn=False, dv=0.25, dk=0.25, Nh=8, n=4,
+        dim_block1=10, dim_block2=30, dim_block3=75, relative=False, visualization=False, attention=False,
+        tcn_attention=False, graph_args={"labeling_mode": "spatial"}, device=torch.device("cpu"),
     )  # fmt: skip
-    config.update(STREAMS[stream])
+    config.update(dataset)
+    config.update(OFFICIAL_FLAGS[stream])
+    if stream == "st-gcn-fc":
+        config["graph"] = FC_GRAPH
+        config["graph_args"] = {"num_node": dataset["num_point"]}
     printing, builtins.print = builtins.print, _silent
     try:
-        return module.Model(**config)
+        official = module.Model(**config)
     finally:
         builtins.print = printing
+    return official._apply(lambda tensor: tensor.clone())  # own storage per parameter (model.cuda() in main.py)
 
 
 def randomize(model: nn.Module, seed: int = 0) -> None:
-    """Random batch-norm statistics and affine parameters, edge-importance masks ``1 + 0.1 noise``."""
+    """Random batch-norm statistics and affine parameters; edge-importance masks ``1 + 0.1 noise``, AGCN ``PA``
+    ``0.1 noise`` (official modules: parameters named ``mask`` and ``PA``)."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
@@ -157,113 +183,92 @@ def randomize(model: nn.Module, seed: int = 0) -> None:
                 module.running_var.copy_(0.5 + torch.rand(size, generator=generator))
                 module.weight.copy_(0.5 + torch.rand(size, generator=generator))
                 module.bias.copy_(0.1 * torch.randn(size, generator=generator))
-            if isinstance(module, GraphConv) and module.mask is not None:
-                module.mask.add_(0.1 * torch.randn(module.mask.shape, generator=generator))
+        for name, parameter in model.named_parameters():
+            if name.endswith(".mask"):
+                parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
+            if name.endswith(".PA"):
+                parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
 
 
-class Copier:
-    """Copies tensors into the official model and remembers which of its tensors were written."""
-
-    def __init__(self, official: nn.Module) -> None:
-        self.names = {id(t): n for n, t in [*official.named_parameters(), *official.named_buffers()]}
-        self.written: set[int] = set()
-
-    def __call__(self, target: torch.Tensor, source: torch.Tensor) -> None:
-        if target.shape != source.shape:
-            raise ValueError(f"{self.names.get(id(target), '?')}: official {tuple(target.shape)}, ours {source.shape}")
-        with torch.no_grad():
-            target.copy_(source)
-        self.written.add(id(target))
-
-    def batch_norm(self, target: nn.Module, source: nn.Module, joints: int | None = None) -> None:
-        """Copy a batch norm; ``joints``: ours is ordered (joint, channel), theirs (channel, joint)."""
-        for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
-            value = getattr(source, name)
-            if joints is not None and value.dim() == 1 and value.numel() > 1:
-                value = value.reshape(joints, -1).T.reshape(-1)
-            self(getattr(target, name), value)
-
-    def missing(self) -> list[str]:
-        return [name for key, name in self.names.items() if key not in self.written and not name.startswith(UNUSED)]
+def official_graph(official: nn.Module) -> torch.Tensor | None:
+    """The partitions of the first official ``unit_gcn`` (its ``A``), or None if it has none."""
+    for module in official.modules():
+        if type(module).__name__ == "unit_gcn":
+            return module.A.float()
+    return None
 
 
-def _conv_from_linear(copy: Copier, conv: nn.Module, linear: nn.Linear) -> None:
-    copy(conv.weight, linear.weight[..., None, None])
-    copy(conv.bias, linear.bias)
+def build_pair(
+    module: types.ModuleType, name: str, kinetics: bool = False, seed: int = 0
+) -> tuple[SpatialTemporalNet, nn.Module]:
+    """The official model of ``name`` with random weights and batch norms, and ours loaded from its state dict."""
+    torch.manual_seed(seed)
+    dataset = KINETICS if kinetics else NTU
+    official = official_model(module, name, dataset)
+    randomize(official, seed)
+    kwargs: dict[str, Any] = {"num_classes": dataset["num_class"], "window_size": dataset["window_size"]}
+    if kinetics:
+        kwargs.update(skeleton="openpose18", dropout=0.0)
+    ours = cast(SpatialTemporalNet, create(name, **kwargs))
+    graph = official_graph(official)
+    ours_graph = next((m.adjacency for m in ours.modules() if isinstance(m, GraphConv)), None)
+    if graph is not None and ours_graph is not None and not torch.allclose(graph, ours_graph):
+        raise ValueError(f"{name}: the official graph partitions differ from ours")
+    ours.load_state_dict(convert_official(official.state_dict(), ours), strict=True)
+    erase_agcn_graph(ours)  # the official AGCN graph (see AdaptiveGraphConv)
+    return ours.eval(), official.eval()
 
 
-def _temporal_conv(copy: Copier, unit2d: nn.Module, ours: TemporalConv) -> None:
-    copy(unit2d.conv.weight, ours.conv.weight)
-    copy(unit2d.conv.bias, ours.conv.bias)
-    copy.batch_norm(unit2d.bn, ours.bn)
+def parameter_counts(ours: nn.Module, official: nn.Module) -> tuple[int, int, int]:
+    """``(ours, official, official unused)`` parameter counts."""
+    unused = sum(p.numel() for n, p in official.named_parameters() if n.startswith(UNUSED))
+    return count_parameters(ours), count_parameters(official), unused
 
 
-def _graph_conv(copy: Copier, unit: nn.Module, ours: GraphConv) -> None:
-    if not torch.allclose(unit.A.float(), ours.adjacency):
-        raise ValueError("the official NTU graph partitions differ from ours (agcn_partitions('ntu25'))")
-    copy(unit.mask, ours.mask)
-    for index, conv in enumerate(unit.conv_list):
-        copy(conv.weight, ours.projection.weight[index].T[..., None, None])
-        copy(conv.bias, ours.projection.bias[index])
-    copy.batch_norm(unit.bn, ours.bn)
+def check_rows(module: types.ModuleType, args: argparse.Namespace) -> list[str]:
+    """One row per registered stream (NTU) and per released Kinetics configuration: counts and float64 diff."""
+    cases = [(name, False) for name in OFFICIAL_FLAGS] + [(f"{name}-bones", False) for name in OFFICIAL_FLAGS]
+    cases += [(name, True) for name in KINETICS_STREAMS] + [(f"{name}-bones", True) for name in KINETICS_STREAMS]
+    rows = []
+    for name, kinetics in cases:
+        if args.names and name not in args.names:
+            continue
+        ours, official = build_pair(module, name, kinetics)
+        mine, theirs, unused = parameter_counts(ours, official)
+        dataset = KINETICS if kinetics else NTU
+        x = torch.randn(args.check_batch, 2, dataset["window_size"], dataset["num_point"], ours.in_channels,
+                        generator=torch.Generator().manual_seed(1))  # fmt: skip
+        diff, scale = float64_difference(ours, official, x)
+        reference = info(name).reference_parameters
+        rows.append(
+            f"| {name} | {'Kinetics' if kinetics else 'NTU'} | {mine:,} | {theirs:,} | {unused:,} | "
+            f"{theirs - unused - mine:+,} | {'' if reference is None or kinetics else f'{reference:,}'} | {diff:.1e} | "
+            f"{scale:.3g} | {diff / scale:.1e} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
 
 
-def _spatial_attention(copy: Copier, unit: nn.Module, ours: SpatialSelfAttention, joints: int) -> None:
-    copy.batch_norm(unit.data_bn, ours.data_bn, joints)
-    _conv_from_linear(copy, unit.attention_conv.qkv_conv, ours.attention.qkv)
-    _conv_from_linear(copy, unit.attention_conv.attn_out, ours.attention.merge)
-    copy.batch_norm(unit.bn, ours.bn)
-
-
-def _temporal_attention(copy: Copier, unit: nn.Module, ours: TemporalSelfAttention, joints: int) -> None:
-    copy.batch_norm(unit.data_bn, ours.data_bn, joints)
-    qkv = ours.attention.qkv
-    if isinstance(qkv, nn.Linear):
-        _conv_from_linear(copy, unit.qkv_conv, qkv)
-    else:  # ours (out, in, stride, 1) over (frames, joints); theirs (out, in, 1, stride) over (1, frames)
-        copy(unit.qkv_conv.weight, qkv.weight.transpose(-1, -2))
-        copy(unit.qkv_conv.bias, qkv.bias)
-    _conv_from_linear(copy, unit.attn_out, ours.attention.merge)
-    if (unit.down is None) != (ours.residual is None):
-        raise ValueError("official and library TSA disagree on the residual projection")
-    if ours.residual is not None:
-        _temporal_conv(copy, unit.down, ours.residual)
-    copy.batch_norm(unit.bn, ours.bn)
-
-
-def _block(copy: Copier, target: nn.Module, ours: nn.Module, joints: int) -> None:
-    if isinstance(ours, GraphConv):
-        _graph_conv(copy, target, ours)
-    elif isinstance(ours, SpatialSelfAttention):
-        _spatial_attention(copy, target, ours, joints)
-    elif isinstance(ours, TemporalSelfAttention):
-        _temporal_attention(copy, target, ours, joints)
-    elif isinstance(ours, TemporalConv):
-        _temporal_conv(copy, target, ours)
-    else:
-        raise TypeError(f"no official counterpart known for {type(ours).__name__}")
-
-
-def copy_weights(ours: SpatialTemporalNet, official: nn.Module) -> list[str]:
-    """Write every weight of ``ours`` into ``official``; returns the official tensors left unwritten."""
-    copy = Copier(official)
-    joints = ours.skeleton.num_joints
-    copy.batch_norm(official.data_bn, ours.data_bn)  # both ordered (person, joint, channel)
-    units: list[SpatialTemporalUnit] = list(ours.units)  # type: ignore[arg-type]
-    _block(copy, official.gcn0, units[0].spatial, joints)
-    _block(copy, official.tcn0, units[0].temporal, joints)
-    if len(official.backbone) != len(units) - 1:
-        raise ValueError(f"official backbone has {len(official.backbone)} units, ours {len(units) - 1} after the stem")
-    for theirs, unit in zip(official.backbone, units[1:]):
-        _block(copy, theirs.gcn1, unit.spatial, joints)
-        _block(copy, theirs.tcn1, unit.temporal, joints)
-        if (theirs.down1 is None) != (unit.residual is None):
-            raise ValueError("official and library units disagree on the residual projection")
-        if unit.residual is not None:
-            _temporal_conv(copy, theirs.down1, unit.residual)  # type: ignore[arg-type]
-    copy(official.fcn.weight, ours.classifier.weight[..., None])
-    copy(official.fcn.bias, ours.classifier.bias)
-    return copy.missing()
+def write_check(path: Path, rows: list[str], args: argparse.Namespace, machine: str) -> None:
+    lines = [
+        "# Library ST-TR variants vs the official ST-TR code: parameter counts and outputs on the same weights",
+        "",
+        f"Machine: {machine}. Command: `python benchmarks/official_st_tr.py --official <copy of Chiaraplizz/ST-TR> "
+        f"--check --check-batch {args.check_batch}`. Official model: random weights, random batch norms, "
+        "perturbed masks and AGCN PA; ours loaded from its state dict by `convert_official` (AGCN graph erased "
+        "as the official code, see AdaptiveGraphConv). Both in eval mode and float64 on one random input of "
+        f"{args.check_batch} sample(s), 2 persons (NTU 300 frames x 25 joints, Kinetics 150 x 18).",
+        "",
+        "| model | data | ours | official | official unused (person_bn) | official - unused - ours | registry "
+        "(`skeletal models`) | max abs diff (float64) | max abs logit | diff / logit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "- `official` counts every parameter of the official model; `person_bn` is built but never used by its "
+        "forward (st_gcn.py line 248), so the library has no counterpart. The registry shows the official count.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
 
 
 def interleaved(functions: list[Callable[[], object]], repeats: int, warmup: int) -> list[float]:
@@ -279,11 +284,20 @@ def interleaved(functions: list[Callable[[], object]], repeats: int, warmup: int
 
 
 def float64_difference(ours: nn.Module, official: nn.Module, x: torch.Tensor) -> tuple[float, float]:
-    """``(max abs diff, max abs logit)`` of float64 copies of both models on ``x`` (float32 rounding removed)."""
+    """``(max abs diff, max abs logit)`` of float64 copies of both models on ``x`` (float32 rounding removed).
+
+    The official augmented SSA casts its graph with ``partition.float()`` (``gcn_attention.py`` line 129), so
+    ``Tensor.float`` gives float64 during the official float64 forward.
+    """
     ours64, official64 = copying.deepcopy(ours).double(), copying.deepcopy(official).double()
+    to_float = torch.Tensor.float
     with torch.inference_mode():
         mine = ours64(x.double())
-        theirs = official64(x.double().permute(0, 4, 2, 3, 1), None, None)
+        torch.Tensor.float = torch.Tensor.double  # type: ignore[method-assign]
+        try:
+            theirs = official64(x.double().permute(0, 4, 2, 3, 1), None, None)
+        finally:
+            torch.Tensor.float = to_float  # type: ignore[method-assign]
     return float((mine - theirs).abs().max()), float(theirs.abs().max())
 
 
@@ -332,21 +346,12 @@ def block_rows(stream: str, ours: SpatialTemporalNet, official: nn.Module, args:
 
 def compare(stream: str, module: types.ModuleType, args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     """Build, map, check and time one stream; returns (table rows, notes, per-block rows)."""
-    torch.manual_seed(0)
-    ours = create(stream)
-    randomize(ours)
-    official = official_model(module, stream)
-    ours_params, official_params = count_parameters(ours), count_parameters(official)
-    unused = sum(p.numel() for n, p in official.named_parameters() if n.startswith(UNUSED))
-    missing = copy_weights(ours, official)  # type: ignore[arg-type]
-    if missing:
-        raise ValueError(f"official tensors left unwritten: {missing}")
-    ours.eval()
-    official.eval()
+    ours, official = build_pair(module, stream)
+    ours_params, official_params, unused = parameter_counts(ours, official)
     diff64, scale64 = float64_difference(ours, official, torch.randn(2, 2, 300, 25, 3))
     notes = [
         f"{stream}: parameters ours {ours_params:,}, official {official_params:,} (unused person_bn {unused:,}; "
-        f"official - person_bn = {official_params - unused:,}; Table I-a reference {OFFICIAL_PARAMETERS[stream]:,})",
+        f"official - person_bn = {official_params - unused:,})",
         f"{stream}: in float64 (batch 2) the outputs differ by at most {diff64:.1e} (max abs logit {scale64:.1f})",
     ]
     rows = []
@@ -428,9 +433,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--blocks", action="store_true", help="also time every block of both models")
     parser.add_argument("--output", type=Path, default=None, help="markdown file (default benchmarks/results/...)")
+    parser.add_argument("--check", action="store_true", help="compare every variant (float64) instead of timing")
+    parser.add_argument("--check-batch", type=int, default=1, help="samples of the --check input")
+    parser.add_argument("--names", nargs="+", default=None, help="with --check: only these names")
     args = parser.parse_args(argv)
     args.load_start = os.getloadavg()[0]
-    module = load_official(official_code_dir(args.official))
+    module = import_official(official_code_dir(args.official))
+    machine = re.sub(r", \d+ torch threads", "", bench.machine_description())
+    if args.check:
+        stamp = date.today().isoformat()
+        output = args.output or Path(__file__).parent / "results" / f"official-st-tr-check-{stamp}.md"
+        write_check(output, check_rows(module, args), args, machine)
+        print(f"wrote {output}")
+        return
     output = args.output or Path(__file__).parent / "results" / f"official-st-tr-{date.today().isoformat()}.md"
     rows: list[str] = []
     notes: list[str] = []
@@ -440,7 +455,6 @@ def main(argv: list[str] | None = None) -> None:
         rows += stream_rows
         notes += stream_notes
         blocks += stream_blocks
-        machine = re.sub(r", \d+ torch threads", "", bench.machine_description())  # threads vary by row
         write_report(output, rows, notes, blocks, args, machine)
     print("\n".join(notes))
     print(f"wrote {output}")

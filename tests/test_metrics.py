@@ -203,14 +203,14 @@ def test_power_spectrum_is_a_distribution_per_feature():
 
 def test_ps_entropy_orders_static_sinusoid_noise():
     rng = np.random.default_rng(0)
-    constant = ps_entropy(_waves({0: 1.0}))
+    constant = ps_entropy(_waves({0: 1.0}))  # every joint static: dropped, as the reference (nan)
     sinusoid = ps_entropy(_waves({3: 1.0}))
     two_tones = ps_entropy(_waves({3: 1.0, 7: 1.0}))
     noise = ps_entropy(rng.normal(size=(8, 60, 2, 3)))
-    assert constant == pytest.approx(0.0, abs=1e-5)
+    assert math.isnan(constant)
     assert sinusoid == pytest.approx(math.log(2), abs=1e-5)
     assert two_tones == pytest.approx(math.log(4), abs=1e-5)
-    assert constant < sinusoid < two_tones < noise < math.log(60)
+    assert sinusoid < two_tones < noise < math.log(60)
     windows = ps_entropy(np.concatenate([_waves({3: 1.0}), _waves({3: 1.0, 7: 1.0})], axis=1), window=60)
     np.testing.assert_allclose(windows, [math.log(2), math.log(4)], atol=1e-5)
 
@@ -226,6 +226,34 @@ def test_ps_kld_hand_example():
     np.testing.assert_allclose(ps_kld(long_prediction, balanced, window=60), [0, 0.3 * math.log(2), 0], atol=1e-6)
     with pytest.raises(ShapeError, match="target sequences"):
         ps_kld(long_prediction, balanced)
+
+
+def _reference_spectrum(batch: np.ndarray) -> np.ndarray:
+    """``power_spectrum`` of eth-ait/motion-transformer from its definition, (N, T, V, C) -> (T, V' C)."""
+    keep = [v for v in range(batch.shape[2]) if all(batch[:, :, v, c].std() >= 1e-4 for c in range(batch.shape[3]))]
+    features = batch[:, :, keep].reshape(batch.shape[0], batch.shape[1], -1)
+    power = np.abs(np.fft.fft(features, axis=1)) ** 2
+    total = power.sum(axis=0) + 1e-8
+    return total / total.sum(axis=0, keepdims=True)
+
+
+def test_static_joints_are_dropped_as_the_reference():
+    rng = np.random.default_rng(0)
+    moving = rng.normal(size=(4, 60, 3, 3))
+    with_static = np.concatenate([moving, np.full((4, 60, 1, 3), 0.3) + 1e-6 * rng.normal(size=(4, 60, 1, 3))], 2)
+    target = rng.normal(size=(6, 60, 4, 3))
+    target[:, :, 3] = 0.0  # root-relative root: static in the target too
+    spectrum = _reference_spectrum(with_static)
+    entropy = -(spectrum * np.log(spectrum)).sum(axis=0).mean()
+    assert ps_entropy(with_static) == pytest.approx(entropy, rel=1e-12)
+    assert ps_entropy(with_static) == pytest.approx(ps_entropy(moving), rel=1e-12)  # the static joint changes nothing
+    reference = _reference_spectrum(target)
+    kld = 0.5 * (
+        (reference * np.log(reference / spectrum)).sum(0).mean()
+        + (spectrum * np.log(spectrum / reference)).sum(0).mean()
+    )
+    assert ps_kld(with_static, target) == pytest.approx(kld, rel=1e-12)
+    assert power_spectrum(with_static).shape == (60, 3, 3)
 
 
 # --- real data: the CMU motion-prediction benchmark -----------------------------------------------------------------

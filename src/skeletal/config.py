@@ -78,7 +78,9 @@ class OptimConfig:
     ``1 / gamma`` at ``milestones`` (epochs). Prediction (ST-Transformer): Adam with the Transformer schedule
     ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, ``d_model`` = D (defaults to the model's
     ``d_model`` keyword), early stopping after ``patience`` validations without improvement. Lifting
-    (GAST-Net): Adam with ``amsgrad``, ``lr`` multiplied by ``gamma`` every epoch, flip augmentation.
+    (GAST-Net): Adam with ``amsgrad``, ``lr`` multiplied by ``gamma`` every epoch, flip augmentation;
+    ``bn_momentum: [initial, final]`` decays the batch-norm momentum over the epochs (VideoPose3D), ``None``
+    keeps the models' own.
     Prediction augmentation (ST-Transformer supplement, "Data augmentation", H3.6M): each training window is reversed in
     time with probability ``reverse_train`` and mirrored with probability ``mirror_train``. ``zero_init_head``
     (prediction, not in the paper) sets the residual models' output projection to zero before training, so that
@@ -103,6 +105,7 @@ class OptimConfig:
     reverse_train: float = 0.0  # prediction: probability of playing a training window backwards
     mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
     zero_init_head: bool = False  # prediction: output projection starts at zero (training starts at zero-velocity)
+    bn_momentum: list[float] | None = None  # lifting: [initial, final] batch-norm momentum, decayed per epoch
 
 
 @dataclass

@@ -7,8 +7,9 @@ augmentation); **top-k accuracy** is the fraction of samples whose label is amon
 
 Two-stream ensemble (journal section IV-D): ``evaluate_recognition(S_TR, ensemble=T_TR)`` (CLI ``skeletal eval
 S_TR.safetensors --ensemble T_TR.safetensors``) loads both model files and combines them with
-:class:`~skeletal.models.recognition.two_stream.TwoStream`, the sum of their softmax scores, as the official
-``ensemble.py``. Each member reads its own input stream (``data.stream`` of its run config: joint, bone,
+:class:`~skeletal.models.recognition.two_stream.TwoStream`: by default the sum of their softmax scores, as the
+paper says; ``fusion="logits"`` sums their logits, as the official ``ensemble.py`` does (it adds the raw scores
+that ``main.py`` saves). Each member reads its own input stream (``data.stream`` of its run config: joint, bone,
 motion or joint+bone), made from the joints by :class:`StreamInput`, so a joint model and a bone model combine
 too (the 2s-AGCN ensemble). Chosen over a combined model file because the streams are trained separately and
 may differ in stream, width or variant; a registered two-stream model (``st-tr``) saved as one file is
@@ -143,20 +144,26 @@ def _stream_of(info: Any) -> tuple[str, str | None]:
     return str(data.get("stream") or "joint"), skeleton if isinstance(skeleton, str) else None
 
 
-def load_recognition_model(model_file: str | Path, ensemble: str | Path | None = None) -> tuple[nn.Module, Any]:
+def load_recognition_model(
+    model_file: str | Path, ensemble: str | Path | None = None, fusion: str = "softmax"
+) -> tuple[nn.Module, Any]:
     """A recognition model file (and optionally a second stream) as one module taking joints.
 
     Args:
         model_file: ``.safetensors`` written by ``skeletal train`` (or :func:`skeletal.checkpoint.save`).
-        ensemble: A second model file: the two are combined by ``TwoStream`` (softmax scores summed).
+        ensemble: A second model file: the two are combined by ``TwoStream``.
+        fusion: How ``TwoStream`` combines them: ``"softmax"`` (scores summed, the paper) or ``"logits"``
+            (the official ``ensemble.py``).
 
     Returns:
         ``(model, info)``: the module in eval mode, taking joints ``(N, M, T, V, C)`` (each member converts
         them to its stream), and the first file's metadata (:class:`skeletal.checkpoint.ModelFile`).
     """
     from skeletal import checkpoint
-    from skeletal.models.recognition.two_stream import TwoStream
+    from skeletal.models.recognition.two_stream import FUSIONS, TwoStream
 
+    if fusion not in FUSIONS:
+        raise ConfigError(f"two-stream fusion must be one of {FUSIONS}, got {fusion!r}")
     members = []
     infos = []
     for path in [model_file] + ([ensemble] if ensemble is not None else []):
@@ -171,7 +178,7 @@ def load_recognition_model(model_file: str | Path, ensemble: str | Path | None =
     classes = [_num_classes(m.model) for m in members]
     if None not in classes and classes[0] != classes[1]:
         raise ConfigError(f"the ensemble members have {classes[0]} and {classes[1]} classes; they must agree")
-    return TwoStream(members[0], members[1]).eval(), infos[0]
+    return TwoStream(members[0], members[1], fusion).eval(), infos[0]  # type: ignore[arg-type]
 
 
 @torch.no_grad()
@@ -234,6 +241,7 @@ def evaluate_recognition(
     batch_size: int = 64,
     out: str | Path | None = None,
     class_names: tuple[str, ...] | list[str] | None = None,
+    fusion: str = "softmax",
 ) -> RecognitionReport:
     """``skeletal eval`` of a recognition model file (or a two-stream ensemble): metrics, confusion plot, CSV.
 
@@ -246,11 +254,12 @@ def evaluate_recognition(
         out: Folder of the outputs (``confusion.png``, ``per_class.csv``); default beside the model file
             (``{stem}_confusion.png``, ``{stem}_per_class.csv``).
         class_names: Class names (default: from the data when it carries them, else ``class_i``).
+        fusion: Two-stream rule, ``"softmax"`` or ``"logits"`` (see :func:`load_recognition_model`).
 
     Returns:
         The report; ``report.files`` holds the paths written.
     """
-    model, info = load_recognition_model(model_file, ensemble)
+    model, info = load_recognition_model(model_file, ensemble, fusion)
     split = load_split(data, "recognition") if data is not None else _stored_test_split(info.config or {})
     names = tuple(class_names) if class_names is not None else class_names_of(data, info.config or {})
     scores = class_scores(model, split["x"], batch_size)

@@ -134,7 +134,8 @@ def supports_dynamic_time(model: nn.Module) -> bool:
 
     for module in model.modules():
         frames = isinstance(module, AxisSelfAttention) and module.axis == "frames"
-        if frames and (module.windows is not None or module.relative is not None):
+        windowed = getattr(module, "windows", None) is not None or getattr(module, "window_frames", None) is not None
+        if frames and (windowed or module.relative is not None):
             return False
     return True
 

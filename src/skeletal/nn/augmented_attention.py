@@ -9,7 +9,11 @@ official configuration), recombined to ``0.25 C_out`` when the heads are merged.
 As in the official code (``gcn_unit_attention`` and ``tcn_unit_attention`` with ``only_attention=False``):
 the spatial module applies the input batch norm before both branches, uses plain partition convolutions
 (no edge-importance mask, no inner BN) and has no skip connection; the temporal module convolves the raw input
-(``Unit2D``: conv, BN, ReLU), attends on the normalised input and adds the residual.
+(``Unit2D``: conv, BN, ReLU), attends on the normalised input and adds the residual. The logits of the wide
+attention are scaled by ``1 / sqrt(d_k / N_h)`` as the official code does (``dkh = dk // Nh``,
+``spatial_transformer.py`` line 175-176, ``temporal_transformer.py`` line 234-235), although each head holds
+``width_factor d_k / N_h`` channels: the paper gives no scale of its own. The strided temporal projection keeps
+a ``stride``-frame kernel whatever the joint count (the official ``more_channels`` branch, line 72-77).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ class AugmentedSpatialAttention(nn.Module):
         )
         self.attention = AxisSelfAttention(
             in_channels, attention_channels, attention_channels, heads, "joints", 1, drop_attention, encoding,
-            width_factor,
+            width_factor, key_scale_channels=attention_channels // heads,
         )  # fmt: skip
         self.bn = nn.BatchNorm2d(out_channels)
 
@@ -124,7 +128,7 @@ class AugmentedTemporalAttention(nn.Module):
         self.conv = TemporalConv(in_channels, out_channels - attention_channels, kernel_size, stride, dropout)
         self.attention = AxisSelfAttention(
             in_channels, attention_channels, attention_channels, heads, "frames", stride, drop_attention, encoding,
-            width_factor,
+            width_factor, key_scale_channels=attention_channels // heads,
         )  # fmt: skip
         self.residual: nn.Module | None = None
         if in_channels != out_channels or stride != 1:

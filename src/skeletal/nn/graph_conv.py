@@ -52,14 +52,19 @@ class PartitionedProjection(nn.Module):
 
     Shape:
         x: ``(N, T, V, C_in)``; adjacency: ``(K, V, V)`` or per-sample ``(N, K, V, V)``; out ``(N, T, V, C_out)``.
+
+    Initialisation as the partition convolutions of the official ``unit_gcn`` (``net.py`` ``conv_init``):
+    weights He-normal over the fan-out of one partition, ``N(0, 2 / C_out)``; biases PyTorch's default for a
+    ``Conv2d``, ``U(-1 / sqrt(C_in), 1 / sqrt(C_in))`` (``conv_init`` leaves them).
     """
 
     def __init__(self, in_channels: int, out_channels: int, partitions: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(partitions, in_channels, out_channels))
-        self.bias = nn.Parameter(torch.zeros(partitions, out_channels))
-        # He-normal over the fan-out of one partition, as ``conv_init`` of the official code.
+        self.bias = nn.Parameter(torch.empty(partitions, out_channels))
         nn.init.normal_(self.weight, 0.0, math.sqrt(2.0 / out_channels))
+        bound = 1.0 / math.sqrt(in_channels)
+        nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         if adjacency.dim() == 4:  # per-sample graphs (2s-AGCN's C_k)
@@ -132,7 +137,21 @@ class AdaptiveGraphConv(nn.Module):
     For each partition ``k``: ``C_k = softmax_v((theta_k(x) . phi_k(x)) / (C_e T))`` over the source joints
     (embeddings of ``C_e = C_out / 4`` channels summed over channels and frames), ``B_k`` a free ``V x V``
     parameter initialised to ``1e-6``, ``A_k`` fixed. ``y = ReLU(BN(sum_k W_k x (A_k + B_k + C_k)) + down(x))``
-    with ``down`` a 1x1 convolution + BN when the width changes. BN is initialised to ``1e-6`` as in 2s-AGCN.
+    with ``down`` a 1x1 convolution + BN when the width changes.
+
+    Initialisation as the official ``unit_agcn`` (``unit_agcn.py`` line 73-80): the embeddings ``theta_k``,
+    ``phi_k`` (each a ``C_in -> C_e`` 1x1 convolution there) He-normal over their own fan-out, ``N(0, 2 / C_e)``,
+    zero bias; the partition projections ``W_k`` by ``conv_branch_init``, ``N(0, 2 / (C_out C_in K))``, zero
+    bias; ``down`` He-normal over its fan-out ``N(0, 2 / C_out)``, zero bias, its BN weight 1; the output BN
+    weight ``1e-6``.
+
+    The physical graph, a deliberate difference: the official ``unit_agcn`` builds ``PA = nn.Parameter(A)``,
+    which shares its storage with ``A``, and fills it with ``1e-6`` (line 47-48), so ``A`` itself, and the
+    model's graph shared by every unit, become ``1e-6`` everywhere: the official AGCN and T-TR-agcn run on
+    ``1e-6 + B_k + C_k``, without the skeleton (the models are moved to the GPU before training, which gives
+    every ``PA`` its own storage again while the CPU ``A`` stays ``1e-6``). The paper's Eq. 3 has ``A_k``, so
+    it is kept here; :func:`skeletal.models.recognition.official.load_official` sets the ``adjacency`` buffer
+    to ``1e-6`` to give the official outputs of an official checkpoint.
 
     Args:
         in_channels: ``C_in``.
@@ -163,12 +182,17 @@ class AdaptiveGraphConv(nn.Module):
         self.projection = PartitionedProjection(in_channels, out_channels, self.num_partitions)
         self.bn = nn.BatchNorm2d(out_channels)
         nn.init.constant_(self.bn.weight, 1e-6)
-        nn.init.kaiming_normal_(self.embed.weight, mode="fan_out")
+        nn.init.normal_(self.embed.weight, 0.0, math.sqrt(2.0 / self.embedding_channels))
         nn.init.zeros_(self.embed.bias)
-        nn.init.normal_(self.projection.weight, 0.0, math.sqrt(2.0 / (out_channels * self.num_partitions)))
+        branches = math.sqrt(2.0 / (out_channels * in_channels * self.num_partitions))
+        nn.init.normal_(self.projection.weight, 0.0, branches)
+        nn.init.zeros_(self.projection.bias)
         self.down: nn.Module | None = None
         if in_channels != out_channels:
-            self.down = nn.Sequential(nn.Linear(in_channels, out_channels), ChannelsLastBatchNorm(out_channels))
+            linear = nn.Linear(in_channels, out_channels)
+            nn.init.normal_(linear.weight, 0.0, math.sqrt(2.0 / out_channels))
+            nn.init.zeros_(linear.bias)
+            self.down = nn.Sequential(linear, ChannelsLastBatchNorm(out_channels))
 
     def similarity(self, x: torch.Tensor) -> torch.Tensor:
         """``C_k``: ``(N, K, V, V)``, each column (target joint) a softmax over the source joints."""

@@ -8,8 +8,22 @@
   is kept, batch norm, ReLU (``gcn_unit_attention`` of the official code).
 - :class:`TemporalSelfAttention` (TSA): input batch norm, attention (strided through the query/key/value
   convolution), residual (1x1 strided convolution + BN + ReLU when the shape changes), batch norm, ReLU
-  (``tcn_unit_attention``); with ``windows`` the frames are split into that many blocks and attention stays
-  inside each block (the all-layers variant, journal section V-D).
+  (``tcn_unit_attention``); windowed for the all-layers variant (journal section V-D): with ``window_frames``
+  the frames are split into blocks of that many frames (the official ``tcn_unit_attention_block``), with
+  ``windows`` into that many blocks (the paper's reading of ``d_block``); attention stays inside each block.
+
+Deliberate choices where the official code (``Chiaraplizz/ST-TR``, ``code/st_gcn/net``) decides:
+
+- Scale. ``q k / sqrt(d_k^h)`` with ``d_k^h`` the channels of one head, except in the wide attention of the
+  augmented variant, where each head holds ``width_factor d_k / N_h`` channels but the official code divides by
+  ``sqrt(d_k / N_h)`` (``spatial_transformer.py`` line 175-176, ``temporal_transformer.py`` line 234-235:
+  ``dkh = dk // Nh; q = q * dkh ** -0.5``); the paper gives no other scale, so ``key_scale_channels`` follows
+  the official one there (logits ``sqrt(width_factor)`` larger than a per-head scale would give).
+- Strided TSA. The official query/key/value convolution has kernel and stride ``stride`` along the frames,
+  but a ``1``-frame kernel (stride kept) on skeletons with an even joint count (``temporal_transformer.py``
+  line 79-86, the Kinetics 18-joint layout): ``kernel`` follows it (:class:`TemporalSelfAttention`).
+- Windows of 10 frames whose count does not divide the frames: the official block loop drops the remainder
+  and then fails to reshape; here the last block is shorter (padded and masked).
 
 Parameters of one module (journal Eq. 11): ``C_in (2 d_k + d_v) + d_v^2`` plus biases and batch norms; 177,792
 for SSA and TSA at ``C_in = C_out = 256`` on 25 joints, as in Table I-b.
@@ -51,6 +65,12 @@ class AxisSelfAttention(nn.Module):
         width_factor: "Wide attention" of the augmented variant (journal appendix B): the query, key and value
             convolution produces ``width_factor`` times more channels, merged back to ``d_v`` by ``W_o``.
         windows: Frames only: split the frames into this many blocks and attend inside each.
+        window_frames: Frames only: split the frames into blocks of this many frames (the last one shorter) and
+            attend inside each; exclusive with ``windows``.
+        kernel: Frames only: kernel of the strided query/key/value convolution (default ``stride``; 1 is the
+            official choice on skeletons with an even joint count).
+        key_scale_channels: ``c`` of the ``1 / sqrt(c)`` logit scale (default: the channels of one head,
+            ``width_factor d_k / N_h``); the augmented variant passes ``d_k / N_h`` as the official code.
 
     Shape:
         x: ``(N, T, V, C_in)`` -> ``(N, T', V, d_v)`` with ``T' = ceil(T / stride)``; weights
@@ -69,6 +89,9 @@ class AxisSelfAttention(nn.Module):
         relative: nn.Module | None = None,
         width_factor: int = 1,
         windows: int | None = None,
+        window_frames: int | None = None,
+        kernel: int | None = None,
+        key_scale_channels: int | None = None,
     ) -> None:
         super().__init__()
         if axis not in ("joints", "frames"):
@@ -77,37 +100,55 @@ class AxisSelfAttention(nn.Module):
             raise ValueError(
                 f"d_k={key_channels} and d_v={value_channels} (x{width_factor} wide) must be divisible by {heads} heads"
             )
-        if axis == "joints" and (stride != 1 or windows is not None):
+        if axis == "joints" and (stride != 1 or windows is not None or window_frames is not None):
             raise ValueError("stride and windows apply to temporal attention only")
+        if windows is not None and window_frames is not None:
+            raise ValueError("give windows (a block count) or window_frames (frames per block), not both")
         self.axis, self.heads, self.stride, self.windows = axis, heads, stride, windows
+        self.window_frames = window_frames
+        self.kernel = stride if kernel is None else kernel
         self.splits = [key_channels * width_factor, key_channels * width_factor, value_channels * width_factor]
+        head_channels = self.splits[0] // heads
+        # Multiplying the queries by sqrt(c_head / c) turns the 1 / sqrt(c_head) of the attention kernels into
+        # 1 / sqrt(c) (also for the relative encodings, which take the queries: the official code scales q too).
+        self.query_scale = math.sqrt(head_channels / key_scale_channels) if key_scale_channels else 1.0
         self.qkv: nn.Module
-        if stride == 1:
+        if stride == 1 and self.kernel == 1:
             self.qkv = nn.Linear(in_channels, sum(self.splits))
         else:
-            self.qkv = nn.Conv2d(in_channels, sum(self.splits), (stride, 1), stride=(stride, 1))
+            self.qkv = nn.Conv2d(in_channels, sum(self.splits), (self.kernel, 1), stride=(stride, 1))
         self.merge = nn.Linear(value_channels * width_factor, value_channels)  # W_o
         self.drop = DropAttention(drop_attention)
         self.relative = relative
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """Queries, keys and values ``(N, T', V, 2 d_k + d_v)``."""
-        if self.stride == 1:
-            return self.qkv(x)
-        pad = (-x.shape[1]) % self.stride  # pad the frames to a multiple of the stride: T' = ceil(T / stride)
-        channels_first = F.pad(rearrange(x, "n t v c -> n c t v"), (0, 0, 0, pad))
-        return rearrange(self.qkv(channels_first), "n c t v -> n t v c")
+        if isinstance(self.qkv, nn.Linear):
+            qkv = self.qkv(x)
+        else:
+            frames = x.shape[1]  # pad the frames at the end so that T' = ceil(T / stride)
+            pad = max(0, (math.ceil(frames / self.stride) - 1) * self.stride + self.kernel - frames)
+            channels_first = F.pad(rearrange(x, "n t v c -> n c t v"), (0, 0, 0, pad))
+            qkv = rearrange(self.qkv(channels_first), "n c t v -> n t v c")
+        if self.query_scale != 1.0:
+            query, rest = qkv.split([self.splits[0], sum(self.splits[1:])], dim=-1)
+            qkv = torch.cat([query * self.query_scale, rest], dim=-1)
+        return qkv
 
     def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch, _, joints, _ = x.shape
         qkv = self.project(x)
-        plain = self.relative is None and self.windows is None and not self.drop.active
+        windowed = self.windows is not None or self.window_frames is not None
+        plain = self.relative is None and not windowed and not self.drop.active
         if plain and not need_weights and not prefer_fused_attention(qkv):
             return self.merge(self._attend_per_head(qkv)), None
         pattern = "n t v (h d) -> (n t) h v d" if self.axis == "joints" else "n t v (h d) -> (n v) h t d"
         query, key, value = (rearrange(part, pattern, h=self.heads) for part in qkv.split(self.splits, dim=-1))
         length = query.shape[-2]
-        window = math.ceil(length / self.windows) if self.windows else length
+        if self.window_frames:
+            window = min(self.window_frames, length)
+        else:
+            window = math.ceil(length / self.windows) if self.windows else length
         blocks = math.ceil(length / window)
         pad_keep = None
         if blocks > 1:
@@ -225,7 +266,11 @@ class TemporalSelfAttention(nn.Module):
         drop_attention: DropAttention probability.
         relative_frames: If set, add a :class:`TemporalRelativePosition` for sequences (windows) of at most this
             many frames (after the stride).
-        windows: Split the frames into this many blocks (all-layers variant); ``None`` attends over all frames.
+        windows: Split the frames into this many blocks (the paper's all-layers variant); ``None`` (and no
+            ``window_frames``) attends over all frames.
+        window_frames: Split the frames into blocks of this many frames (the official all-layers variant).
+        kernel: Frames of the strided query/key/value kernel. Default: ``stride``, or 1 when ``num_joints`` is
+            even, as the official code (``temporal_transformer.py`` line 79-86).
 
     Shape:
         x: ``(N, T, V, C_in)`` -> ``(N, ceil(T / stride), V, C_out)``; weights ``(N, N_h, V, T', T')``.
@@ -242,14 +287,19 @@ class TemporalSelfAttention(nn.Module):
         drop_attention: float = 0.5,
         relative_frames: int | None = None,
         windows: int | None = None,
+        window_frames: int | None = None,
+        kernel: int | None = None,
     ) -> None:
         super().__init__()
         key_channels = int(out_channels * key_factor)
         encoding = TemporalRelativePosition(relative_frames, key_channels // heads) if relative_frames else None
         self.data_bn = nn.BatchNorm1d(in_channels * num_joints)
+        if kernel is None:
+            kernel = 1 if num_joints % 2 == 0 else stride
         self.attention = AxisSelfAttention(
-            in_channels, key_channels, out_channels, heads, "frames", stride, drop_attention, encoding, 1, windows
-        )
+            in_channels, key_channels, out_channels, heads, "frames", stride, drop_attention, encoding, 1, windows,
+            window_frames, kernel,
+        )  # fmt: skip
         self.residual: nn.Module | None = None
         if in_channels != out_channels or stride != 1:
             self.residual = TemporalConv(in_channels, out_channels, kernel_size=1, stride=stride)

@@ -1,10 +1,19 @@
-"""2D-to-3D lifting: MPJPE loss, Adam (amsgrad) with exponential decay, flip augmentation (GAST-Net, Sec. 4.1)."""
+"""2D-to-3D lifting: MPJPE loss, Adam (amsgrad) with exponential decay, flip augmentation (GAST-Net, Sec. 4.1).
+
+Batch-norm momentum (``optim.bn_momentum``): VideoPose3D's ``run.py`` (line 273-274, 589-591) decays it from
+0.1 to 0.001 over training, ``m(e) = m_0 exp(-e / E log(m_0 / m_E))`` during epoch ``e`` of ``E``; its presets
+(``configs/lifting/videopose3d_*``) set ``bn_momentum: [0.1, 0.001]``. GAST-Net's official ``trainval.py``
+defines ``initial_momentum = 0.1, final_momentum = 0.01`` (line 86-87) but never applies them, so its presets
+leave the momentum at PyTorch's 0.1, as its training ran.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import torch
+from torch import nn
 
 from skeletal import skeletons
 from skeletal.errors import ConfigError
@@ -79,6 +88,33 @@ class LiftingTask(SkeletalTask):
             mirrored = flip_horizontal(self._run(flip_horizontal(x, self.permutation)), self.permutation)
             output = (output + mirrored) / 2
         return output
+
+    def bn_momentum(self, epoch: int) -> float | None:
+        """The batch-norm momentum of ``epoch`` (0-based) under ``optim.bn_momentum``, or None (unchanged)."""
+        setting = self.optim.bn_momentum
+        if setting is None:
+            return None
+        if len(setting) != 2 or not all(0 < value <= 1 for value in setting):
+            raise ConfigError(f"optim.bn_momentum must be [initial, final] in (0, 1], got {setting!r}")
+        initial, final = setting
+        epochs = self.trainer.max_epochs if self._trainer is not None else None
+        if not epochs or epochs < 1:
+            raise ConfigError("optim.bn_momentum decays over trainer.max_epochs, which must be set")
+        return initial * math.exp(-epoch / epochs * math.log(initial / final))
+
+    def _set_bn_momentum(self, epoch: int) -> None:
+        momentum = self.bn_momentum(epoch)
+        if momentum is None:
+            return
+        for module in self.model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = momentum
+
+    def on_train_start(self) -> None:
+        self._set_bn_momentum(self.current_epoch)  # also right after a resume
+
+    def on_train_epoch_end(self) -> None:
+        self._set_bn_momentum(self.current_epoch + 1)  # run.py: epoch += 1, then the momentum of the next epoch
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch

@@ -6,7 +6,8 @@ persons, joints and channels; ten layers (``C_in -> 64``, then 64, 64, 64, 128 s
 convolution + BN + ReLU when the shape changes); global average pooling over frames, joints and persons; a linear
 classifier. The first layer (the "stem") has no residual and no dropout, as the official ``gcn0``/``tcn0``. As in
 the official configuration (``concat_original``) the input coordinates are concatenated to the features entering
-the first stride-2 layer.
+the official backbone's unit 3 (``st_gcn.py`` line 211 and 280: ``i == 3``): the first stride-2 layer (ours 4,
+after the stem) in the usual variants, the fourth 64 -> 64 layer (ours 3, no stem) in the all-layers ones.
 
 A variant is a list of :class:`LayerSpec` naming the spatial and temporal block of every layer; the registered
 builders in :mod:`skeletal.models.recognition.st_tr` and ``baselines`` compose them.
@@ -51,7 +52,9 @@ class LayerSpec:
         stride: Temporal stride.
         spatial: ``gcn`` (ST-GCN, Eq. 1-2), ``agcn`` (Eq. 3), ``ssa`` (Eq. 5-6) or ``ssa-augmented`` (appendix B).
         temporal: ``tcn``, ``tsa`` (Eq. 7) or ``tsa-augmented``.
-        windows: Number of temporal blocks of a windowed TSA (all-layers variant), ``None`` for full attention.
+        windows: Number of temporal blocks of a windowed TSA (the paper's all-layers variant), ``None`` for
+            full attention.
+        window_frames: Frames per temporal block of a windowed TSA (the official all-layers variant).
         stem: The first layer: no residual connection and no dropout.
     """
 
@@ -61,6 +64,7 @@ class LayerSpec:
     spatial: SpatialKind = "gcn"
     temporal: TemporalKind = "tcn"
     windows: int | None = None
+    window_frames: int | None = None
     stem: bool = False
 
 
@@ -107,14 +111,17 @@ def _spatial_block(spec: LayerSpec, in_channels: int, adjacency: np.ndarray, opt
 def _temporal_block(spec: LayerSpec, joints: int, frames_out: int, options: BlockOptions) -> nn.Module:
     out, stride = spec.out_channels, spec.stride
     dropout = 0.0 if spec.stem else options.dropout
-    longest = math.ceil(frames_out / spec.windows) if spec.windows else frames_out
+    if spec.window_frames:
+        longest = min(spec.window_frames, frames_out)
+    else:
+        longest = math.ceil(frames_out / spec.windows) if spec.windows else frames_out
     relative_frames = longest if options.relative else None
     if spec.temporal == "tcn":
         return TemporalConv(out, out, options.kernel_size, stride, dropout)
     if spec.temporal == "tsa":
         return TemporalSelfAttention(
             out, out, joints, stride, options.heads, options.key_factor, options.drop_attention, relative_frames,
-            spec.windows,
+            spec.windows, spec.window_frames,
         )  # fmt: skip
     if spec.temporal == "tsa-augmented":
         return AugmentedTemporalAttention(
