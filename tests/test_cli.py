@@ -130,17 +130,18 @@ def test_every_command_has_help(command: str, capsys) -> None:
     assert "usage: skeletal" in capsys.readouterr().out
 
 
-def test_demo_runs_one_task_within_its_budget(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_demo_runs_one_task_for_its_steps(tmp_path: Path, capsys, monkeypatch) -> None:
     from skeletal.tasks import demo
 
     tiny = {**demo.DEMO_CONFIGS["lifting"]}
     tiny["model"] = {"name": "gast-net-9", "kwargs": {"skeleton": "h36m17", "channels": 8}}
     tiny["data"] = {**tiny["data"], "synthetic": {"num_train": 16, "num_val": 8, "num_frames": 12}}
     monkeypatch.setitem(demo.DEMO_CONFIGS, "lifting", tiny)
-    args = ["demo", "--task", "lifting", "--budget", "5", "--output", str(tmp_path), "--quiet"]
+    args = ["demo", "--task", "lifting", "--scale", "0.005", "--output", str(tmp_path), "--quiet"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert "lifting" in out and "gast-net-9" in out and "mean pose" in out
+    assert "[1/1] lifting: gast-net-9" in out and "1 steps" in out  # 160 * 0.005 rounds to 1, announced before training
     assert (tmp_path / "lifting-demo" / "model.safetensors").is_file()
 
 

@@ -9,21 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_cli import TINY_LIFTING  # a lifting run of 2 steps
 
 from skeletal import cli
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TINY_LIFTING = [
-    "model.name=gast-net-9",
-    "model.kwargs.channels=8",
-    "data.batch_size=4",
-    "data.synthetic={num_train: 8, num_val: 4, num_frames: 12}",
-    "trainer.max_epochs=1",
-    "trainer.check_val_every_n_epoch=1",
-    "trainer.limit_train_batches=2",
-    "trainer.progress_bar=false",
-]
 
 
 def _run(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
@@ -77,3 +68,53 @@ def test_training_is_quiet_unless_verbose(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
     assert mode == 0o666 & ~umask  # like any file the user writes (0644 under the usual umask), not mkstemp's 0600
+
+
+def _tiny_lifting_demo(monkeypatch) -> None:
+    from skeletal.tasks import demo
+
+    tiny = {**demo.DEMO_CONFIGS["lifting"]}
+    tiny["model"] = {"name": "gast-net-9", "kwargs": {"skeleton": "h36m17", "channels": 8}}
+    tiny["data"] = {**tiny["data"], "batch_size": 4, "synthetic": {"num_train": 16, "num_val": 8, "num_frames": 12}}
+    monkeypatch.setitem(demo.DEMO_CONFIGS, "lifting", tiny)
+
+
+def test_demo_numbers_do_not_depend_on_time(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from skeletal.tasks import demo
+
+    _tiny_lifting_demo(monkeypatch)
+    first = demo.run_demo(("lifting",), scale=10 / demo.STEPS_LIFTING, output=tmp_path / "a", progress_bar=False)
+    real_sleep, slow = time.sleep, []
+
+    def slow_step(*args, **kwargs):  # a loaded machine: every training batch takes longer
+        slow.append(1)
+        real_sleep(0.05)
+
+    monkeypatch.setattr("skeletal.tasks.lifting.LiftingTask.on_train_batch_start", slow_step, raising=False)
+    second = demo.run_demo(("lifting",), scale=10 / demo.STEPS_LIFTING, output=tmp_path / "b", progress_bar=False)
+    assert len(slow) == 10 and first[0].steps == second[0].steps == 10
+    assert first[0].value == second[0].value and first[0].baseline_value == second[0].baseline_value
+
+
+def test_last_checkpoint_is_also_written_on_a_timer(tmp_path: Path, monkeypatch) -> None:
+    import datetime
+
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from skeletal.tasks import engine
+
+    saved: list[tuple[int, str]] = []
+    original = ModelCheckpoint._save_checkpoint
+
+    def record(self, trainer, filepath):  # type: ignore[no-untyped-def]
+        saved.append((trainer.global_step, Path(filepath).name))
+        return original(self, trainer, filepath)
+
+    monkeypatch.setattr(ModelCheckpoint, "_save_checkpoint", record)
+    monkeypatch.setattr(engine, "CHECKPOINT_INTERVAL", datetime.timedelta(0))
+    overrides = [*TINY_LIFTING, "trainer.check_val_every_n_epoch=50"]  # 2 steps, no validation
+    engine.train_file(CONFIGS / "lifting/demo.yaml", [*overrides, f"output={tmp_path}"])
+    assert [step for step, name in saved if name == "last.ckpt"][:2] == [1, 2]  # after each step, not just at the end
+    assert {name for _, name in saved} <= {"last.ckpt", "epoch0-step2.ckpt"}  # no last-v1.ckpt

@@ -106,13 +106,16 @@ def test_lift_keypoints_tracks_gaps_and_metadata() -> None:
 def test_causal_lifting_streams_and_matches_lift() -> None:
     model = small_gast(causal=True)
     track = coco_track(20)
-    lifted = lift_keypoints(track, model, image_size=(640, 600), fps=25)
+    lifted = lift_keypoints(track, model, image_size=(640, 600), fps=25, streaming=True)
     assert lifted.metadata["streaming_latency_ms_per_frame"] > 0 and lifted.metadata["image_size_source"] == "given"
     h36m = convert(track, "coco17", "h36m17", has_confidence=True)[..., :2]
     screen = h36m / 640 * 2 - np.array([1.0, 600 / 640])
     with torch.no_grad():
         expected = model.lift(torch.as_tensor(screen, dtype=torch.float32)[None])[0]
     np.testing.assert_allclose(lifted.poses[0], (expected - expected[:, :1]).numpy(), atol=1e-5)
+    offline = lift_keypoints(track, model, image_size=(640, 600), fps=25)  # layer by layer: same poses, no latency
+    assert offline.metadata["streaming_latency_ms_per_frame"] is None
+    np.testing.assert_allclose(offline.poses[0], lifted.poses[0], atol=1e-5)
 
 
 def test_lift_file_npy_two_people(tmp_path: Path) -> None:

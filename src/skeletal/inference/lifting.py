@@ -13,9 +13,10 @@ Steps of :func:`lift_keypoints`, for every track (person) of a :class:`~skeletal
 3. **Screen coordinates.** Pixels -> ``x / w * 2 - [1, h / w]`` with the image size of the file, or given, or
    estimated from the keypoint extent (``w = x_min + x_max``, ``h = y_min + y_max``: the keypoints' bounding box
    centred in the image), which the metadata says.
-4. **Lifting.** ``model.lift`` (edges padded, one pose per frame), optionally averaged with the flipped
-   prediction (:func:`~skeletal.models.lifting.predict_with_flip`); a causal model runs frame by frame through
-   :class:`~skeletal.inference.streaming.StreamingLifter` and the latency per frame is recorded.
+4. **Lifting.** Layer by layer (:func:`lift_sequence`: edges padded, one pose per frame, long sequences in
+   chunks), optionally averaged with the flipped prediction, causal models included; with ``streaming``, a causal
+   model runs frame by frame through :class:`~skeletal.inference.streaming.StreamingLifter` as live input would,
+   and the latency per frame is recorded.
 5. **Output.** Root-relative 3D joints in metres, in the camera frame (``x`` right, ``y`` down, ``z`` forward),
    with the metadata stated in :meth:`Lifted3D.save`'s npz.
 
@@ -180,20 +181,35 @@ class Lifted3D:
         )
         return path
 
-    def animate(self, path: str | PathLike[str], track: int = 0, every: int = 1, max_frames: int | None = 300) -> Path:
-        """GIF (or MP4) of the 2D input beside the 3D poses of one track."""
+    def animate(
+        self,
+        path: str | PathLike[str],
+        track: int = 0,
+        every: int = 1,
+        max_frames: int | None = 300,
+        images: Any = None,
+    ) -> Path:
+        """GIF or MP4 of the 2D input (over the video frames ``images(t)``, if given) beside the 3D poses of a track.
+
+        The 3D panel shows the camera frame turned upright: ``x`` right, depth away from the camera, up.
+        """
         from skeletal.viz.animation import Panel, animate
 
         present = np.isfinite(self.poses[track]).all((-1, -2))
         if not present.any():
             raise DataError(f"track {track} has no lifted frame to animate")
         span = np.flatnonzero(present)
-        frames = slice(span[0], span[-1] + 1)
-        shown = self.poses[track, frames] * np.array([1.0, -1.0, -1.0])  # camera frame -> y up for the plot
+        first = int(span[0])
+        frames = slice(first, span[-1] + 1)
+        upright = self.poses[track, frames] * np.array([1.0, -1.0, -1.0])  # camera frame -> y up, z towards camera
+        size = tuple(self.metadata.get("image_size", ())) or None
+        shifted = None if images is None else (lambda t: images(t + first))
         panels = [
-            Panel(self.keypoints[track, frames], "2D input (pixels)", kind="2d"),
-            Panel(shown, "3D, camera frame (m)", kind="3d", color="C3", vertical_axis=1),
-        ]
+            Panel(self.keypoints[track, frames], "2D input" + (" on the video" if images else ""), kind="2d",
+                  units="px", images=shifted, image_size=size),  # type: ignore[arg-type]
+            Panel(upright, "3D, camera frame", kind="3d", vertical_axis=1, units="m",
+                  labels=("x right", "depth", "up")),
+        ]  # fmt: skip
         return animate(panels, self.skeleton, Path(path), fps=self.fps, every=every, max_frames=max_frames)
 
 
@@ -270,20 +286,67 @@ def _ranges(indices: np.ndarray) -> list[list[int]]:
     return runs
 
 
-@torch.inference_mode()
-def _lift_track(model: nn.Module, screen: np.ndarray, flip: bool) -> tuple[np.ndarray, float | None]:
-    from skeletal.models.lifting import predict_with_flip
+CHUNK_FRAMES = 4096
+"""Output frames lifted per forward pass by :func:`lift_sequence` (bounds the memory of long sequences)."""
 
-    if getattr(model, "causal", False):
+
+@torch.inference_mode()
+def lift_sequence(model: nn.Module, screen: np.ndarray, flip: bool = False, chunk: int = CHUNK_FRAMES) -> np.ndarray:
+    """One 3D pose per frame of a ``(T, V, 2)`` sequence, layer by layer, in chunks of ``chunk`` output frames.
+
+    The sequence is padded as :meth:`~skeletal.models.lifting.temporal.TemporalLifter.lift` pads it (the first
+    frame repeated ``RF - 1`` times before it for a causal model, ``RF // 2`` on both sides for a symmetric one),
+    and each chunk gets the ``RF - 1`` frames of context it needs, so the result equals ``model.lift`` of the whole
+    sequence, and for a causal model the frame-by-frame :class:`~skeletal.inference.streaming.StreamingLifter`
+    (to float precision), at the speed of batched convolutions (see ``benchmarks/bench_causal_offline.py``).
+
+    Args:
+        model: A temporal lifter (``padding()``, ``strided``); other lifters go through ``model.lift`` whole.
+        screen: ``(T, V, 2)`` normalised screen coordinates.
+        flip: Average with the prediction of the mirrored input (in the same batch).
+        chunk: Output frames per forward pass.
+
+    Returns:
+        ``(T, V, 3)`` float32.
+    """
+    from skeletal.models.lifting import predict_with_flip
+    from skeletal.models.lifting.flip import flip_horizontal
+
+    x = torch.as_tensor(screen, dtype=torch.float32)[None]
+    if not hasattr(model, "padding"):
+        output = predict_with_flip(model, x, padded=True) if flip else model.lift(x)  # type: ignore[operator]
+        return output[0].numpy()
+    before, after = model.padding()  # type: ignore[operator]
+    padded = torch.cat([x[:, :1].expand(-1, before, -1, -1), x, x[:, -1:].expand(-1, after, -1, -1)], dim=1)
+    context, frames, layout = before + after, x.shape[1], get(model.skeleton)  # type: ignore[arg-type]
+    strided = model.strided
+    model.strided = False  # type: ignore[assignment]  # layer by layer: one output per input window
+    pieces = []
+    try:
+        for start in range(0, frames, chunk):
+            window = padded[:, start : min(frames, start + chunk) + context]
+            batch = torch.cat([window, flip_horizontal(window, layout)]) if flip else window
+            output = model(batch)
+            pieces.append((output[0] + flip_horizontal(output[1], layout)) / 2 if flip else output[0])
+    finally:
+        model.strided = strided
+    return torch.cat(pieces).numpy()
+
+
+@torch.inference_mode()
+def _lift_track(
+    model: nn.Module, screen: np.ndarray, flip: bool, streaming: bool = False
+) -> tuple[np.ndarray, float | None]:
+    """Offline (layer by layer, :func:`lift_sequence`) or, with ``streaming`` and a causal model, frame by frame
+    as live input would be (the latency per frame is returned)."""
+    if streaming and getattr(model, "causal", False):
         from skeletal.inference.streaming import StreamingLifter
 
         lifter = StreamingLifter(model, flip=flip)  # type: ignore[arg-type]
         start = time.perf_counter()
         poses = lifter.run(screen).numpy()
         return poses, (time.perf_counter() - start) / len(screen) * 1000
-    x = torch.as_tensor(screen, dtype=torch.float32)[None]
-    output = predict_with_flip(model, x, padded=True) if flip else model.lift(x)  # type: ignore[operator]
-    return output[0].numpy(), None
+    return lift_sequence(model, screen, flip), None
 
 
 def lift_keypoints(
@@ -298,6 +361,7 @@ def lift_keypoints(
     min_score: float = 0.0,
     style: str = "midpoints",
     model_description: dict[str, Any] | None = None,
+    streaming: bool = False,
 ) -> Lifted3D:
     """Lift 2D keypoints (pixels) of one or several tracks to root-relative 3D poses.
 
@@ -313,6 +377,8 @@ def lift_keypoints(
         min_score: Confidences at or below it count as missing.
         style: ``coco17 -> h36m17`` conversion style (``"midpoints"`` or ``"gast"``).
         model_description: Name, checkpoint... of the model, for the metadata (from :func:`load_lifter`).
+        streaming: Causal model: run frame by frame as on live input and record the latency per frame (default:
+            layer by layer, the same poses many times faster).
 
     Returns:
         A :class:`Lifted3D` (poses ``(M, T, V, 3)``, metres, root-relative, camera frame).
@@ -350,7 +416,7 @@ def lift_keypoints(
         span = slice(first, last + 1)
         fixed = repair_keypoints(points[track, span], scores[track, span], max_gap, min_score)
         screen = fixed.points / size[0] * 2 - np.array([1.0, size[1] / size[0]])
-        lifted, latency = _lift_track(model, screen.astype(np.float32), flip)
+        lifted, latency = _lift_track(model, screen.astype(np.float32), flip, streaming)
         root = target.root
         poses[track, span] = lifted - lifted[:, root : root + 1]
         repaired_points[track, span] = fixed.points
@@ -388,6 +454,7 @@ def lift_file(
     flip: bool = False,
     animation: bool = True,
     layout: str | None = None,
+    animation_format: str | None = None,
     **options: Any,
 ) -> tuple[Lifted3D, list[Path]]:
     """Read a keypoint file (or a video, with the ``[video]`` extra), lift it, and write the results.
@@ -401,16 +468,20 @@ def lift_file(
         flip: Test-time flip averaging.
         animation: Write the GIF of the first track (when it has a lifted frame).
         layout: Layout of the keypoints when the reader cannot tell it.
-        **options: Further :func:`lift_keypoints` options (``image_size``, ``fps``, ``max_gap``...).
+        animation_format: ``"gif"`` or ``"mp4"``; default MP4 for a video (its frames under the 2D points, every
+            frame) when MP4 can be written, else GIF.
+        **options: Further :func:`lift_keypoints` options (``image_size``, ``fps``, ``max_gap``, ``streaming``...).
 
     Returns:
         ``(lifted, written files)``.
     """
     from skeletal.data.keypoints import read_keypoints
+    from skeletal.viz.animation import ffmpeg_available
 
-    path = Path(path)
     model, described = load_lifter(checkpoint, model_name, causal)
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    path = Path(path)
+    video = path.suffix.lower() in VIDEO_SUFFIXES
+    if video:
         from skeletal.inference.video import detect_keypoints
 
         keypoints = detect_keypoints(path)
@@ -422,9 +493,34 @@ def lift_file(
         out = Path(out_dir)
         written.append(lifted.save(out / f"{path.stem}_3d.npz"))
         if animation and np.isfinite(lifted.poses[0]).all((-1, -2)).any():
-            every = max(1, keypoints.num_frames // 150)
-            written.append(lifted.animate(out / f"{path.stem}_3d.gif", every=every))
+            suffix = animation_format or ("mp4" if video and ffmpeg_available() else "gif")
+            if suffix not in ("gif", "mp4"):
+                raise ConfigError(f"animation format must be gif or mp4, got {suffix!r}")
+            every = 1 if suffix == "mp4" else max(1, keypoints.num_frames // 300)
+            images = _video_frames(path) if video else None
+            written.append(lifted.animate(out / f"{path.stem}_3d.{suffix}", every=every, max_frames=None,
+                                          images=images))  # fmt: skip
     return lifted, written
+
+
+def _video_frames(path: Path) -> Any:
+    """``frame(t)``: RGB frame ``t`` of a video (OpenCV, the ``[video]`` extra), read forwards as asked."""
+    import cv2  # type: ignore[import-not-found]
+
+    capture = cv2.VideoCapture(str(path))
+    last: list[np.ndarray] = []  # the newest frame read
+    position = [-1]
+
+    def frame(index: int) -> np.ndarray | None:
+        while position[0] < index:
+            ok, image = capture.read()
+            if not ok:
+                break
+            position[0] += 1
+            last[:] = [image[..., ::-1]]
+        return last[0] if last else None
+
+    return frame
 
 
 def bone_length_variation(poses: np.ndarray, skeleton: Skeleton | str) -> dict[str, float]:

@@ -18,8 +18,11 @@ so the numbers show that training works, not the papers' results. Choices for a 
   batch 64 so that BatchNorm statistics settle; evaluation on 64-frame windows layer by layer (38 output frames
   each), the mean-pose baseline scored on the same frames;
 - validation every 5 epochs only (its rollouts and long windows cost more than training steps);
-- torch threads: the cores other jobs leave idle (:func:`auto_threads`); on 2 cores shared with a 2-thread job,
-  2 threads trained 3 to 8 optimiser steps per task in a minute and 1 thread several hundred.
+- a fixed number of optimiser steps per task (:data:`DEMO_STEPS`), not a time budget, and one torch thread by
+  default: the table is the same for a seed however loaded the machine is (only the time column varies); the
+  step counts come from the CPU seconds per step measured by ``benchmarks/bench_demo.py``
+  (``benchmarks/results/demo-step-cost-2026-12-02.md``: 0.156, 0.199 and 0.295 s), 320 x 0.156 + 320 x 0.199 +
+  160 x 0.295 = 161 CPU seconds of training, about 3 minutes with data, tests and baselines.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,9 @@ import torch
 
 from skeletal.config import Config, from_dict
 
+STEPS_RECOGNITION = 320
+STEPS_PREDICTION = 320
+STEPS_LIFTING = 160
 DEMO_CONFIGS: dict[str, dict[str, Any]] = {
     "recognition": {
         "task": "recognition",
@@ -47,7 +54,12 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
             "synthetic": {"num_train": 512, "num_val": 128, "num_frames": 20, "fps": 10.0, "num_people": 1},
         },
         "optim": {"lr": 0.1, "milestones": [40]},
-        "trainer": {"max_epochs": 60, "check_val_every_n_epoch": 5, "log_every_n_steps": 8},
+        "trainer": {
+            "max_epochs": 60,
+            "max_steps": STEPS_RECOGNITION,
+            "check_val_every_n_epoch": 5,
+            "log_every_n_steps": 8,
+        },
     },
     "prediction": {
         "task": "prediction",
@@ -70,7 +82,13 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
             "synthetic": {"num_train": 1024, "num_val": 64, "seed_length": 20, "target_length": 10},
         },
         "optim": {"lr": 0.1, "warmup": 50, "d_model": 32, "horizon": 10, "seed_frames": 20, "patience": 0},
-        "trainer": {"max_epochs": 60, "gradient_clip_val": 1.0, "check_val_every_n_epoch": 5, "log_every_n_steps": 8},
+        "trainer": {
+            "max_epochs": 60,
+            "max_steps": STEPS_PREDICTION,
+            "gradient_clip_val": 1.0,
+            "check_val_every_n_epoch": 5,
+            "log_every_n_steps": 8,
+        },
     },
     "lifting": {
         "task": "lifting",
@@ -83,12 +101,11 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
             "synthetic": {"num_train": 2048, "num_val": 64, "num_frames": 27, "eval": {"num_frames": 64}},
         },
         "optim": {"lr": 0.003},
-        "trainer": {"max_epochs": 60, "check_val_every_n_epoch": 5, "log_every_n_steps": 8},
+        "trainer": {"max_epochs": 60, "max_steps": STEPS_LIFTING, "check_val_every_n_epoch": 5, "log_every_n_steps": 8},
     },
 }
-BUDGET_SHARE = {"recognition": 0.35, "prediction": 0.35, "lifting": 0.3}
-DEFAULT_BUDGET_S = 180.0
-"""Training seconds of ``skeletal demo`` for the three tasks together (data, evaluation and baselines come on top)."""
+DEMO_STEPS = {"recognition": STEPS_RECOGNITION, "prediction": STEPS_PREDICTION, "lifting": STEPS_LIFTING}
+"""Optimiser steps of each task (``trainer.max_steps`` of ``configs/<task>/demo.yaml``)."""
 
 
 @dataclass
@@ -105,14 +122,14 @@ class DemoRow:
     better: bool
     seconds: float
     epochs: int
+    steps: int
 
 
-def demo_config(task: str, output: str | Path = "runs", budget_s: float | None = None, seed: int = 0) -> Config:
-    """The demo config of ``task``, with a wall-clock budget for training (``trainer.max_time_s``)."""
+def demo_config(task: str, output: str | Path = "runs", scale: float = 1.0, seed: int = 0) -> Config:
+    """The demo config of ``task``, its steps (:data:`DEMO_STEPS`) multiplied by ``scale`` (at least 1)."""
     values = copy.deepcopy(DEMO_CONFIGS[task])
     values.update(output=str(output), seed=seed)
-    if budget_s is not None:
-        values["trainer"]["max_time_s"] = float(budget_s)
+    values["trainer"]["max_steps"] = max(1, round(values["trainer"]["max_steps"] * scale))
     return from_dict(values).validate()
 
 
@@ -175,21 +192,24 @@ METRICS = {
 
 def run_demo(
     tasks: tuple[str, ...] = ("recognition", "prediction", "lifting"),
-    budget_s: float = DEFAULT_BUDGET_S,
+    scale: float = 1.0,
     output: str | Path = "runs/demo",
     seed: int = 0,
     progress_bar: bool = True,
-    threads: int | None = None,
+    threads: int | None = 1,
+    announce: Callable[[str], None] | None = None,
 ) -> list[DemoRow]:
-    """Train and evaluate each task's small model within ``budget_s`` seconds in total; compare to baselines.
+    """Train and evaluate each task's small model for its fixed number of steps; compare to baselines.
 
     Args:
         tasks: Which tasks to run.
-        budget_s: Total training budget in seconds, shared between the tasks (evaluation comes on top).
+        scale: Multiplies every task's number of optimiser steps (:data:`DEMO_STEPS`); 1 for the README's table.
         output: Folder for the run folders (``recognition-demo`` ...).
         seed: Seed of data and training.
         progress_bar: Show Lightning's progress bars.
-        threads: Torch threads (default :func:`auto_threads`: the cores that other processes leave idle).
+        threads: Torch threads (default 1, the same numbers on every machine; None: :func:`auto_threads`, the
+            cores that other processes leave idle, faster but not bit-identical across thread counts).
+        announce: Called with one line before each task trains (``skeletal demo`` prints it).
 
     Returns:
         One :class:`DemoRow` per task.
@@ -198,43 +218,32 @@ def run_demo(
     from skeletal.tasks.data import SkeletonDataModule
     from skeletal.tasks.engine import evaluate, train
 
-    if not progress_bar:
-        quiet_lightning()
     torch.set_num_threads(threads or auto_threads())
-    shares = {t: BUDGET_SHARE[t] for t in tasks}
-    total = sum(shares.values())
     rows = []
-    for task in tasks:
-        config = demo_config(task, output, budget_s * shares[task] / total, seed)
+    for number, task in enumerate(tasks, 1):
+        config = demo_config(task, output, scale, seed)
         config.trainer.progress_bar = progress_bar
         start = time.perf_counter()
         datamodule = SkeletonDataModule.from_config(task, config.data, seed=seed)
         torch.manual_seed(seed)
         model = build_model(config)
+        if announce is not None:
+            announce(f"[{number}/{len(tasks)}] {task}: {config.model.name} ({models.count_parameters(model):,} "
+                     f"parameters), {config.trainer.max_steps} steps on synthetic data -> "
+                     f"{Path(config.output) / config.name}")  # fmt: skip
         if task == "prediction":
             start_at_zero_velocity(model)
         result = train(config, datamodule=datamodule, model=model)
         metrics = evaluate(result.model_file, progress_bar=progress_bar, datamodule=datamodule)
-        key, label, scale, higher = METRICS[task]
-        value = metrics[key] * scale
+        key, label, scale_factor, higher = METRICS[task]
+        value = metrics[key] * scale_factor
         baseline_name, baseline_value = _baseline(task, config, datamodule, progress_bar)
         elapsed = time.perf_counter() - start
         better = value > baseline_value if higher else value < baseline_value
         parameters = models.count_parameters(model)
-        rows.append(
-            DemoRow(
-                task,
-                config.model.name,
-                parameters,
-                label,
-                value,
-                baseline_name,
-                baseline_value,
-                better,
-                elapsed,
-                result.epochs,
-            )
-        )
+        steps = int(result.task.global_step) if result.task is not None else config.trainer.max_steps
+        rows.append(DemoRow(task, config.model.name, parameters, label, value, baseline_name, baseline_value,
+                            better, elapsed, result.epochs, steps))  # fmt: skip
     return rows
 
 
@@ -247,16 +256,6 @@ def auto_threads() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     return max(1, min(cores, torch.get_num_threads(), int(cores - busy + 0.5)))
-
-
-def quiet_lightning() -> None:
-    """Hide Lightning's informational messages (accelerator summary, tips, time-limit notices)."""
-    import logging
-    import warnings
-
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
 
 
 def build_model(config: Config) -> torch.nn.Module:
@@ -276,7 +275,7 @@ def print_table(rows: list[DemoRow]) -> None:
         caption=f"time: data, training, test and baseline; torch threads: {torch.get_num_threads()}; load average "
         f"{os.getloadavg()[0]:.1f} at the end; green: better than the baseline",
     )
-    for column in ("task", "model", "params", "metric", "model", "baseline", "baseline value", "epochs", "time"):
+    for column in ("task", "model", "params", "metric", "model", "baseline", "baseline value", "steps", "time"):
         table.add_column(column, justify="left" if column in ("task", "model", "metric", "baseline") else "right")
     for row in rows:
         mark = "[green]" if row.better else "[red]"  # the table caption says it; the colour only repeats it
@@ -288,7 +287,7 @@ def print_table(rows: list[DemoRow]) -> None:
             f"{mark}{row.value:.3f}",
             row.baseline,
             f"{row.baseline_value:.3f}",
-            str(row.epochs),
+            f"{row.steps:,}",
             f"{row.seconds:.0f} s",
         )
     console = Console()

@@ -8,6 +8,7 @@ inside the run folder) and ``model.safetensors`` (the safe model file, :func:`sk
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import math
 import warnings
 from dataclasses import dataclass
@@ -75,6 +76,9 @@ TASK_CLASSES: dict[str, type[SkeletalTask]] = {
 MODEL_FILE = "model.safetensors"
 BEST_CHECKPOINT = "best"
 """Prediction runs keep the weights of their best validation epoch here (``checkpoints/best.ckpt``) and export them."""
+CHECKPOINT_INTERVAL = datetime.timedelta(minutes=5)
+"""Training time between two writes of ``checkpoints/last.ckpt`` when ``trainer.checkpoint_every_n_steps`` is
+unset (it is also written after each validation and at the end)."""
 CONFIG_FILE = "config.yaml"
 
 
@@ -143,8 +147,14 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
         save_last=True,
         save_top_k=1 if t.checkpoint_every_n_steps is None else 0,
         every_n_train_steps=t.checkpoint_every_n_steps,
+        enable_version_counter=False,  # last.ckpt is shared with the timed callback below: overwrite, no last-v1
     )
     callbacks: list[Any] = [checkpoints, RandomStates(), *(extra_callbacks or [])]
+    if t.checkpoint_every_n_steps is None:  # also every few minutes, so that a crash between validations loses little
+        directory, interval = run_dir / "checkpoints", CHECKPOINT_INTERVAL
+        timed = ModelCheckpoint(directory, save_last=True, save_top_k=0, train_time_interval=interval,
+                                enable_version_counter=False)  # fmt: skip
+        callbacks.append(timed)
     monitor = getattr(task, "monitor", None)
     if monitor is not None and config.task == "prediction":
         # The weights of the best validation epoch, exported at the end (early stopping as the paper).

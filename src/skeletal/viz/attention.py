@@ -51,6 +51,31 @@ def _pose_frame(pose: np.ndarray, frame: int, frames: int, axes: tuple[int, int]
     return pose[index][:, list(axes)]
 
 
+UP_JOINTS = ("head", "nose", "neck", "eye", "ear", "top")
+DOWN_JOINTS = ("ankle", "foot", "toe", "heel")
+
+
+def upright_sign(points: np.ndarray, skeleton: Skeleton) -> float:
+    """``-1`` when the drawn vertical coordinate of ``points (..., V, 2)`` grows downwards (head below the feet,
+    as in image and camera frames), else ``1``: the figure flips such poses so that every skeleton stands up.
+    Head and feet are found by their joint names; a layout without them is drawn as it comes."""
+    names = [name.lower() for name in skeleton.joint_names]
+    up = [i for i, name in enumerate(names) if any(word in name for word in UP_JOINTS)]
+    down = [i for i, name in enumerate(names) if any(word in name for word in DOWN_JOINTS)]
+    if not up or not down:
+        return 1.0
+    vertical = np.asarray(points, dtype=np.float64)[..., 1]
+    head, feet = np.nanmean(vertical[..., up]), np.nanmean(vertical[..., down])
+    return -1.0 if head < feet else 1.0
+
+
+def layer_title(maps: AttentionMaps, layer: int, frame: int) -> str:
+    """``"spatial layer 3 of 9 (last), frame 0"``: a negative ``layer`` counted from the end, numbered from 1."""
+    count = len(maps.spatial)
+    index = layer % count
+    return f"spatial layer {index + 1} of {count}" + (" (last)" if index == count - 1 else "") + f", frame {frame}"
+
+
 def _draw(
     figure: Figure,
     matrix: np.ndarray,
@@ -60,12 +85,17 @@ def _draw(
     limits: tuple[np.ndarray, np.ndarray],
 ) -> None:
     figure.clear()
-    heat, body = figure.subplots(1, 2)
+    heat, body = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     image = heat.imshow(matrix, cmap="viridis")
+    ticks = np.arange(skeleton.num_joints)
+    names = [name.replace("_", " ") for name in skeleton.joint_names]
+    size = 7 if skeleton.num_joints <= 25 else 5
+    heat.set_xticks(ticks, names, rotation=90, fontsize=size)
+    heat.set_yticks(ticks, names, fontsize=size)
     heat.set_xlabel("key joint")
     heat.set_ylabel("query joint")
     heat.set_title(title)
-    figure.colorbar(image, ax=heat, fraction=0.046)
+    figure.colorbar(image, ax=heat, fraction=0.046, label="attention weight")
     for child, parent in skeleton.edges:
         body.plot(points[[child, parent], 0], points[[child, parent], 1], color="0.6", linewidth=1.5, zorder=1)
     relevance = joint_relevance(matrix)
@@ -81,7 +111,7 @@ def _draw(
 
 
 def _figure() -> Figure:
-    figure = Figure(figsize=(10, 4.5))
+    figure = Figure(figsize=(10, 5.5), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -125,8 +155,9 @@ def plot_spatial_attention(
     pose = _check_pose(pose, skeleton)
     matrix = attention_matrix(maps, layer, frame, sample, head)
     points = _pose_frame(pose, frame, maps.spatial[layer].shape[2], axes)
+    points = points * np.array([1.0, upright_sign(pose[..., list(axes)], skeleton)])
     figure = _figure()
-    _draw(figure, matrix, points, skeleton, f"layer {layer}, frame {frame}", (points.min(0), points.max(0)))
+    _draw(figure, matrix, points, skeleton, layer_title(maps, layer, frame), (points.min(0), points.max(0)))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=100)
@@ -161,17 +192,19 @@ def animate_spatial_attention(
     attention_matrix(maps, layer, 0, sample, head)  # validates layer and sample
     total = maps.spatial[layer].shape[2]
     chosen = list(frames if frames is not None else range(total))
-    projected = pose[..., list(axes)]
+    flip = np.array([1.0, upright_sign(pose[..., list(axes)], skeleton)])
+    projected = pose[..., list(axes)] * flip
     limits = (projected.reshape(-1, 2).min(0), projected.reshape(-1, 2).max(0))
     figure = _figure()
 
     def update(frame: int) -> list:
         matrix = attention_matrix(maps, layer, frame, sample, head)
-        _draw(figure, matrix, _pose_frame(pose, frame, total, axes), skeleton, f"layer {layer}, frame {frame}", limits)
+        points = _pose_frame(pose, frame, total, axes) * flip
+        _draw(figure, matrix, points, skeleton, layer_title(maps, layer, frame), limits)
         return []
 
     animation = FuncAnimation(figure, update, frames=chosen, blit=False, cache_frame_data=False)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    animation.save(out, writer=PillowWriter(fps=fps), dpi=60)
+    animation.save(out, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
     return out
