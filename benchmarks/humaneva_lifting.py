@@ -6,7 +6,7 @@ Usage (from the repository root; the data are licensed for research and never co
     python benchmarks/humaneva_lifting.py --data FOLDER  # data_3d_humaneva15.npz, data_2d_humaneva15_gt.npz
 
 Runs ``skeletal prepare humaneva`` into ``data/humaneva-lifting``, ``skeletal train`` on
-``configs/lifting/gast-net_27_humaneva_cpu.yaml`` and ``videopose3d_27_humaneva_cpu.yaml`` (resumed after an
+``configs/lifting/gast-net_27_humaneva_cpu.yaml`` and ``videopose3d_27_humaneva_gast-recipe.yaml`` (resumed after an
 interruption, skipped when done), then the table of ``skeletal eval --protocol humaneva``. Our 2D input is the
 ground-truth 2D of VideoPose3D's files; the published rows use detected 2D (Detectron). Writes
 ``benchmarks/results/humaneva_lifting.md``.
@@ -30,7 +30,7 @@ from skeletal.evaluation.tables import humaneva_lifting_tables  # noqa: E402
 
 CONFIGS = {
     "GAST-Net 27 (64 ch)": "configs/lifting/gast-net_27_humaneva_cpu.yaml",
-    "VideoPose3D 27": "configs/lifting/videopose3d_27_humaneva_cpu.yaml",
+    "VideoPose3D 27": "configs/lifting/videopose3d_27_humaneva_gast-recipe.yaml",
 }
 
 
