@@ -148,13 +148,12 @@ LIFTING_PROTOCOLS = ("cmu-lifting", "h36m-lifting", "humaneva")
 
 
 def _eval_lifting(args: argparse.Namespace) -> None:
-    from skeletal import checkpoint
     from skeletal.errors import ConfigError
     from skeletal.evaluation.lifting import cmu_lifting_protocol, h36m_lifting_protocol
 
     if not args.data:
         raise ConfigError(f"eval --protocol {args.protocol}: --data must name the CMU folder or data_3d_h36m.npz")
-    model = checkpoint.load(args.checkpoint)
+    model = _load_for_inference(args)
     if args.protocol == "cmu-lifting":
         table = cmu_lifting_protocol(model, args.data, flip=True)
     elif args.protocol == "humaneva":
@@ -206,13 +205,12 @@ def _cmd_lift(args: argparse.Namespace) -> None:
 
 
 def _eval_protocol(args: argparse.Namespace) -> None:
-    from skeletal import checkpoint
     from skeletal.errors import ConfigError
     from skeletal.evaluation.prediction import h36m_protocol
 
     if not args.data:
         raise ConfigError(f"eval --protocol {args.protocol}: --data must name the dataset folder")
-    model = checkpoint.load(args.checkpoint)
+    model = _load_for_inference(args)
     if args.protocol in ("cmu", "h36m"):  # with the published rows beside ours
         from skeletal.evaluation.tables import cmu_prediction_tables, h36m_prediction_tables
 
@@ -220,6 +218,13 @@ def _eval_protocol(args: argparse.Namespace) -> None:
         print(tables({_model_label(args.checkpoint): model}, args.data, batch_size=args.batch_size))
         return
     print(h36m_protocol(model, args.data, samples=256, batch_size=args.batch_size))
+
+
+def _load_for_inference(args: argparse.Namespace) -> Any:
+    """The model file of ``args.checkpoint`` in ``--precision`` (bf16 refused where the CPU lacks it)."""
+    from skeletal.inference.precision import load
+
+    return load(args.checkpoint, precision=args.precision)
 
 
 def _model_label(checkpoint_path: str) -> str:
@@ -481,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", help="prepared split (.npz, folder of .npy, or prepare_* part); default: the run's test data"
     )
     evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                          help="benchmark protocols: inference precision (bf16 needs AVX-512-BF16 or AMX)")  # fmt: skip
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument(
         "--protocol",
