@@ -118,3 +118,14 @@ def test_last_checkpoint_is_also_written_on_a_timer(tmp_path: Path, monkeypatch)
     engine.train_file(CONFIGS / "lifting/demo.yaml", [*overrides, f"output={tmp_path}"])
     assert [step for step, name in saved if name == "last.ckpt"][:2] == [1, 2]  # after each step, not just at the end
     assert {name for _, name in saved} <= {"last.ckpt", "epoch0-step2.ckpt"}  # no last-v1.ckpt
+
+
+def test_misspelt_config_keys_and_model_names_get_a_suggestion(capsys) -> None:
+    from skeletal.config import did_you_mean, load_config
+    from skeletal.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="did you mean 'max_epochs'"):
+        load_config(CONFIGS / "lifting/demo.yaml", ["trainer.max_epoch=3"])
+    assert did_you_mean("zzz", ["max_epochs"]) == ""
+    assert cli.main(["bench", "gast-net-72"]) == 2
+    assert "did you mean 'gast-net-27'" in capsys.readouterr().err

@@ -411,7 +411,10 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     names = models.names() if args.all else (args.names or list(bench.PAPER_MODELS))
     unknown = [name for name in names if name not in models.names()]
     if unknown:
-        raise ConfigError(f"bench: unknown model(s) {', '.join(unknown)}; see `skeletal models`")
+        from skeletal.config import did_you_mean
+
+        hint = did_you_mean(unknown[0], models.names())
+        raise ConfigError(f"bench: unknown model(s) {', '.join(unknown)}{hint} (see `skeletal models`)")
     machine = bench.machine_description()
     print(f"machine: {machine}", file=sys.stderr)
 

@@ -235,13 +235,22 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported type {kind}")  # pragma: no cover
 
 
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
+    """``"; did you mean 'max_epochs'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _build(cls: Any, values: dict[str, Any], where: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
         prefix = f"{where}." if where else ""
-        raise ConfigError(f"unknown key {prefix}{unknown[0]}; expected one of {', '.join(sorted(known))}")
+        hint = did_you_mean(unknown[0], known)
+        raise ConfigError(f"unknown key {prefix}{unknown[0]}{hint}; expected one of {', '.join(sorted(known))}")
     kwargs = {}
     for key, value in values.items():
         path = f"{where}.{key}" if where else key

@@ -253,7 +253,11 @@ def load_lifter(
         return model.eval(), described
     name = model_name or "gast-net-27"
     if name not in models.names("lifting"):
-        raise ConfigError(f"unknown lifting model {name!r}; lifting models: {', '.join(models.names('lifting'))}")
+        from skeletal.config import did_you_mean
+
+        hint = did_you_mean(name, models.names("lifting"))
+        raise ConfigError(f"--model: unknown lifting model {name!r}{hint}; lifting models: "
+                          f"{', '.join(models.names('lifting'))}")  # fmt: skip
     model = models.create(name, causal=causal)
     warnings.warn(RANDOM_WEIGHTS_WARNING.format(name=name), UserWarning, stacklevel=2)
     return model.eval(), {"name": name, "kwargs": {"causal": causal}, "checkpoint": None, "trained": False}
