@@ -19,12 +19,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,26 @@ FORMAT = "skeletal/2"
 """Format tag; ``skeletal/1`` files (development versions, checksum of the tensors only) are not read."""
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".tar")
 _SKELETON_TAG = "__skeleton__"
+MAX_HEADER_BYTES = 64 << 20
+"""Largest safetensors header read (64 MiB of JSON: names, shapes and metadata; real files hold a few KB)."""
+MAX_FILE_BYTES = 16 << 30
+"""Largest model file read (16 GiB)."""
+MAX_KWARG = 1 << 16
+"""Largest integer model argument accepted for a builder that cannot be checked on the meta device."""
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+                "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}  # fmt: skip
+_PICKLE_ALLOWED_BY_USER = False
+
+
+@contextlib.contextmanager
+def pickle_allowed(allowed: bool = True) -> Iterator[None]:
+    """The command line's ``--allow-pickle``: every :func:`load` inside the block accepts pickle-based files."""
+    global _PICKLE_ALLOWED_BY_USER
+    previous, _PICKLE_ALLOWED_BY_USER = _PICKLE_ALLOWED_BY_USER, allowed
+    try:
+        yield
+    finally:
+        _PICKLE_ALLOWED_BY_USER = previous
 
 
 @dataclass
@@ -227,7 +250,12 @@ def _check_safe(path: Path, allow_pickle: bool) -> bool:
         raise FileNotFoundError(f"model file {path} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; expected a model file (model.safetensors)")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise DataError("not a regular file (expected a model file)", path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise DataError(f"file is {path.stat().st_size} bytes, more than the {MAX_FILE_BYTES} byte bound", path)
     pickled = path.suffix.lower() in PICKLE_SUFFIXES or _looks_like_pickle(path)
+    allow_pickle = allow_pickle or _PICKLE_ALLOWED_BY_USER
     if pickled and not allow_pickle:
         raise UnsafeFileError(
             f"{path} is a pickle-based file: loading it can execute arbitrary code. Only load files you trust, "
@@ -255,7 +283,7 @@ def read_metadata(path: str | Path) -> ModelFile:
 
 def _verified_metadata(path: Path) -> dict[str, str]:
     """The raw metadata after checking its checksum (:func:`metadata_checksum`)."""
-    meta = _raw_metadata(path)
+    meta = _raw_header(path)[0]
     if not all(isinstance(value, str) for value in meta.values()):
         raise DataError("corrupt metadata (safetensors metadata values must be strings)", path)
     expected = metadata_checksum(meta)
@@ -268,7 +296,10 @@ def _verified_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
-def _raw_metadata(path: Path) -> dict[str, str]:
+def _raw_header(path: Path) -> tuple[dict[str, str], dict[str, tuple[str, tuple[int, ...]]]]:
+    """The metadata and the tensors' ``name -> (dtype, shape)`` of a safetensors file, every entry checked
+    against the file: known dtypes, shapes of plain non-negative integers, byte ranges that match the shapes,
+    lie inside the file and do not overlap."""
     size = path.stat().st_size
     with path.open("rb") as stream:
         head = stream.read(8)
@@ -277,12 +308,17 @@ def _raw_metadata(path: Path) -> dict[str, str]:
         (length,) = struct.unpack("<Q", head)
         if length > size - 8:
             raise DataError(f"header of {length} bytes runs past the end of the file ({size} bytes): truncated", path)
+        if length > MAX_HEADER_BYTES:
+            raise DataError(f"header of {length} bytes, more than the {MAX_HEADER_BYTES} byte bound", path)
         try:
             header = json.loads(stream.read(length))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
             raise DataError("not a safetensors file (its header is not JSON)", path) from None
+        except RecursionError:
+            raise DataError("not a safetensors file (its header is nested too deeply)", path) from None
     if not isinstance(header, dict):
         raise DataError("not a safetensors file (its header is not a mapping)", path)
+    tensors = _header_tensors(header, size - 8 - length, path)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict):
         raise DataError("not a skeletal model file (its metadata is not a mapping)", path)
@@ -294,11 +330,92 @@ def _raw_metadata(path: Path) -> dict[str, str]:
         )
     if meta.get("format") != FORMAT:
         raise DataError(f"not a skeletal model file (format {meta.get('format')!r}, expected {FORMAT!r})", path)
-    return meta
+    return meta, tensors
+
+
+def _header_tensors(header: dict[str, Any], data_size: int, path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
+    ranges = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        where = f"tensor {name!r}"
+        if not isinstance(entry, dict) or entry.get("dtype") not in _DTYPE_BYTES:
+            raise DataError("header entry without a known dtype", path, where)
+        shape, offsets = entry.get("shape"), entry.get("data_offsets")
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            raise DataError(f"shape must be a list of non-negative integers, found {shape!r}"[:160], path, where)
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
+                and 0 <= offsets[0] <= offsets[1] <= data_size):  # fmt: skip
+            raise DataError(f"data_offsets {offsets!r} do not lie in the {data_size} data bytes"[:160], path, where)
+        nbytes = math.prod(shape) * _DTYPE_BYTES[entry["dtype"]]
+        if offsets[1] - offsets[0] != nbytes:
+            raise DataError(f"shape {shape} {entry['dtype']} needs {nbytes} bytes, data_offsets give "
+                            f"{offsets[1] - offsets[0]}", path, where)  # fmt: skip
+        tensors[name] = (entry["dtype"], tuple(shape))
+        ranges.append((offsets[0], offsets[1], name))
+    ranges.sort()
+    for (_, end, first), (start, _, second) in zip(ranges, ranges[1:]):
+        if start < end:
+            raise DataError(f"tensors {first!r} and {second!r} overlap", path)
+    return tensors
+
+
+def _check_architecture(info: ModelFile, tensors: dict[str, tuple[str, tuple[int, ...]]], path: Path) -> None:
+    """The model the metadata describes, built on the ``meta`` device (no memory), must have exactly the file's
+    tensor names and shapes; absurd or rejected arguments are refused before any real model is built.
+
+    A builder that reads tensor values while it builds (which the meta device cannot do) is instead checked by
+    bounding its integer arguments by :data:`MAX_KWARG` and by the largest dimension in the file.
+    """
+    from skeletal import models
+
+    name = info.model_name
+    try:
+        models.info(name)
+    except ConfigError as error:
+        raise DataError(str(error), path) from None
+    try:
+        with torch.device("meta"):
+            model = models.create(name, **info.model_kwargs)
+    except Exception as error:  # whatever the builder raises for these arguments, they come from the file
+        if "meta" in str(error):
+            _bound_arguments(info.model_kwargs, tensors, path)
+            return
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        raise DataError(f"model {name!r} rejects the file's model arguments: {first}", path) from None
+    expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    stored = {key: shape for key, (_, shape) in tensors.items()}
+    if expected != stored:
+        missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
+        wrong = sorted(k for k in set(expected) & set(stored) if expected[k] != stored[k])
+        detail = (
+            f"missing {missing[:3]}"
+            if missing
+            else f"unexpected {unexpected[:3]}"
+            if unexpected
+            else f"{wrong[0]!r} is {stored[wrong[0]]} in the file, {expected[wrong[0]]} in the model"
+        )
+        raise DataError(f"the tensors do not fit model {name!r} built from the file's arguments: {detail}", path)
+
+
+def _bound_arguments(kwargs: Any, tensors: dict[str, tuple[str, tuple[int, ...]]], path: Path) -> None:
+    largest = max([MAX_KWARG, *(n for _, shape in tensors.values() for n in shape)])
+    stack = [kwargs]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > largest:
+            raise DataError(f"model argument {value!r} exceeds every dimension of the file's tensors", path)
 
 
 def _model_file(meta: dict[str, str], path: Path) -> ModelFile:
     try:
+        if not isinstance(json.loads(meta["model_kwargs"]), dict):
+            raise TypeError("model_kwargs is not a mapping")
         return ModelFile(
             model_name=meta["model_name"],
             model_kwargs=_decode(json.loads(meta["model_kwargs"])),
@@ -310,8 +427,8 @@ def _model_file(meta: dict[str, str], path: Path) -> ModelFile:
             sha256=meta.get("sha256", ""),
             tensors_sha256=meta.get("tensors_sha256", ""),
         )
-    except (KeyError, json.JSONDecodeError, TypeError) as error:
-        raise DataError(f"corrupt metadata ({error})", path) from None
+    except (KeyError, json.JSONDecodeError, TypeError, ValueError, RecursionError) as error:
+        raise DataError(f"corrupt metadata ({type(error).__name__}: {str(error)[:200]})", path) from None
 
 
 def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelFile]:
@@ -326,7 +443,9 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelFile]:
 
     path = _resolve(path)
     _check_safe(path, allow_pickle=False)
-    info = _model_file(_verified_metadata(path), path)
+    meta = _verified_metadata(path)
+    info = _model_file(meta, path)
+    _check_architecture(info, _raw_header(path)[1], path)
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
@@ -380,10 +499,10 @@ def load(path: str | Path, allow_pickle: bool = False, map_location: str | torch
     if _check_safe(path, allow_pickle):
         return _load_pickled(path, map_location)
     tensors, info = load_state(path)
-    model = models.create(info.model_name, **info.model_kwargs)
     try:
+        model = models.create(info.model_name, **info.model_kwargs)
         model.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:
+    except (RuntimeError, ValueError, TypeError) as error:
         first = str(error).splitlines()[0] if str(error) else "mismatch"
         raise DataError(f"the weights do not fit model {info.model_name!r}: {first}", path) from None
     model.skeletal_info = info  # type: ignore[assignment]

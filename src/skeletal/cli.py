@@ -684,6 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     attention.set_defaults(handler=_cmd_viz_attention)
     for sub in [*commands.choices.values(), *figures.choices.values()]:  # `skeletal demo --verbose` works too
         sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
+    _add_allow_pickle(parser)
     return parser
 
 
@@ -705,6 +706,22 @@ def quiet_third_party(verbose: bool) -> None:
         warnings.filterwarnings("ignore", module=rf"{package}(\..*)?$")
 
 
+def _add_allow_pickle(parser: argparse.ArgumentParser) -> None:
+    """``--allow-pickle`` on every command that reads a model file (a ``checkpoint`` or ``model`` argument)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_allow_pickle(sub)
+    if any(a.dest in ("checkpoint", "model") for a in parser._actions) and "--allow-pickle" not in (
+        parser._option_string_actions
+    ):
+        parser.add_argument(
+            "--allow-pickle",
+            action="store_true",
+            help="also read pickle-based model files (.ckpt, .pt): they can run code; trusted only",
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``skeletal`` console script."""
     parser = build_parser()
@@ -714,16 +731,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        result = args.handler(args)
-    except (SkeletalError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        if getattr(args, "allow_pickle", False):
+            from skeletal.checkpoint import pickle_allowed
+
+            with pickle_allowed():
+                result = args.handler(args)
+        else:
+            result = args.handler(args)
+    except (SkeletalError, OSError) as error:  # OSError: read-only, exists, not a directory, disk full...
+        if isinstance(error, BrokenPipeError):  # output piped into `head` and the like: stop quietly
+            sys.stderr.close()
+            return 0
         print(f"skeletal {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        sys.stderr.close()
-        return 0
     return int(result or 0)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import os
+import signal
+import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +24,7 @@ import numpy as np
 import torch
 from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from skeletal.config import Config, load_config, save_config
 from skeletal.errors import ConfigError, DataError
@@ -125,6 +130,49 @@ class RandomStates(Callback):
             self._pending = None
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoints written to a temporary file in their own folder (the run folder), then renamed, so
+    a kill or a full disk while saving leaves the previous ``last.ckpt`` whole and no 0-byte file; the temporary
+    file is removed when the write fails."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                torch.save(checkpoint, stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class InterruptCheckpoint(Callback):
+    """On Ctrl-C (SIGINT) or SIGTERM during fit, write ``checkpoints/last.ckpt`` (atomically) so that
+    ``skeletal train --resume RUN_DIR`` continues from the step reached."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.saved: Path | None = None
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if not isinstance(exception, KeyboardInterrupt) or trainer.global_step == 0:
+            return
+        path = self.run_dir / "checkpoints" / "last.ckpt"
+        trainer.save_checkpoint(path)
+        self.saved = path
+
+
 def build_task(config: Config, model: torch.nn.Module | None = None) -> SkeletalTask:
     """The Lightning module of ``config.task`` wrapping ``config.model`` (built from the registry)."""
     task_class = TASK_CLASSES[config.task]
@@ -149,7 +197,7 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
         every_n_train_steps=t.checkpoint_every_n_steps,
         enable_version_counter=False,  # last.ckpt is shared with the timed callback below: overwrite, no last-v1
     )
-    callbacks: list[Any] = [checkpoints, RandomStates(), *(extra_callbacks or [])]
+    callbacks: list[Any] = [checkpoints, RandomStates(), InterruptCheckpoint(run_dir), *(extra_callbacks or [])]
     if t.checkpoint_every_n_steps is None:  # also every few minutes, so that a crash between validations loses little
         directory, interval = run_dir / "checkpoints", CHECKPOINT_INTERVAL
         timed = ModelCheckpoint(directory, save_last=True, save_top_k=0, train_time_interval=interval,
@@ -202,6 +250,7 @@ def _trainer(config: Config, run_dir: Path, task: SkeletalTask, extra_callbacks:
         enable_model_summary=False,
         logger=L.pytorch.loggers.CSVLogger(run_dir, name="logs"),
         callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
         **limits,
     )
 
@@ -243,9 +292,20 @@ def train(
         log_dir = Path(trainer.logger.log_dir)  # type: ignore[union-attr, arg-type]
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
-    with warnings.catch_warnings():
-        _filter_warnings()
-        trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
+    interrupt = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))  # type: ignore[attr-defined]
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    try:
+        with warnings.catch_warnings():
+            _filter_warnings()
+            trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
+    except SystemExit:  # Lightning exits with status 1 after a KeyboardInterrupt
+        where = f"checkpoint written: {interrupt.saved}" if interrupt.saved else "no step finished, nothing saved"
+        print(f"training interrupted ({where}); run folder: {run_dir}\nresume with: skeletal train --resume "
+              f"{run_dir}", file=sys.stderr)  # fmt: skip
+        raise KeyboardInterrupt from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
     best = run_dir / "checkpoints" / f"{BEST_CHECKPOINT}.ckpt"
     if best.is_file():
@@ -260,6 +320,17 @@ def train(
     if trainer.is_global_zero:
         task.export(model_file, metrics)
     return TrainResult(run_dir, model_file, metrics, trainer.current_epoch, task)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM handled as Ctrl-C, so that it also writes the resumable checkpoint."""
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def train_file(
