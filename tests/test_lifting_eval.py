@@ -44,6 +44,32 @@ def test_table_golden_values() -> None:
     assert "MPJPE (P#1)" in text and "P-MPJPE (P#2)" in text and "**average**" in text
 
 
+def test_evaluation_follows_videopose3d_evaluate() -> None:
+    """run.py evaluate() from its definition: only the target root zeroed, per-sequence errors weighted by frames
+    (the velocity error too), divided by the frames of the action."""
+    rng = np.random.default_rng(1)
+    pose = rng.normal(size=(17, 3)) * 0.2
+    pose[0] = [0.02, -0.01, 0.03]  # a prediction whose root is not at 0: compared as it is
+    pose = pose.astype(np.float32).astype(np.float64)  # MeanPoseLifter holds float32
+    sequences = []
+    for length in (5, 9):
+        target = rng.normal(size=(length, 17, 3)) * 0.2
+        target[:, 1:] -= target[:, :1]  # root-relative joints, trajectory kept in the root (VideoPose3D's data)
+        sequences.append({"keypoints": np.zeros((length, 17, 2)), "positions": target, "action": "walk"})
+    table = evaluate_sequences(MeanPoseLifter(pose), sequences)
+    total = errors = velocity = 0.0
+    for sequence in sequences:
+        target = sequence["positions"].copy()
+        target[:, 0] = 0
+        prediction = np.repeat(pose[None], len(target), 0)
+        count = len(target)
+        errors += count * np.linalg.norm(prediction - target, axis=-1).mean()
+        velocity += count * np.linalg.norm(np.diff(prediction, axis=0) - np.diff(target, axis=0), axis=-1).mean()
+        total += count
+    assert table.values["mpjpe"]["walk"] == pytest.approx(1000 * errors / total, rel=1e-12)
+    assert table.values["mpjve"]["walk"] == pytest.approx(1000 * velocity / total, rel=1e-12)
+
+
 @pytest.fixture
 def h36m_npz(tmp_path: Path) -> tuple[Path, Path]:
     """Tiny data_3d_h36m.npz / data_2d_h36m_gt.npz in VideoPose3D's format (S9: two takes of Walking, S11, S1)."""

@@ -2,11 +2,14 @@
 MPJVE, and their averages over actions, as VideoPose3D's ``evaluate`` and GAST-Net's tables report them.
 
 Every test sequence (one subject, action and camera) is lifted whole in layer-by-layer mode with edge padding
-(``model.lift``, one pose per frame), optionally averaged with the flipped prediction. Per action, the errors are
-averaged over all frames of its sequences (every joint of every frame counts once; MPJVE over consecutive frame
-pairs of each sequence); the ``average`` row is the unweighted mean of the action rows (VideoPose3D: "averaged
-over actions"). Predictions and targets are root-relative (the root joint of both is set to 0) camera-frame
-metres; the tables are in millimetres (MPJVE in mm per frame).
+(``model.lift``, one pose per frame), optionally averaged with the flipped prediction. As VideoPose3D's
+``evaluate()`` (``run.py``): the target's root joint is set to 0 (``inputs_3d[:, :, 0] = 0``; the other joints
+are root-relative already) and the prediction is compared as the model outputs it, not re-centred on its own
+root; each sequence's MPJPE, P-MPJPE, N-MPJPE *and* MPJVE is weighted by its frame count (``inputs_3d.shape[0]
+* inputs_3d.shape[1]``, also for the velocity error, whose own mean runs over the ``T - 1`` frame pairs), and
+the sums are divided by the frames of the action. The ``average`` row is the unweighted mean of the action rows
+(VideoPose3D: "averaged over actions"). Camera-frame metres; the tables are in millimetres (MPJVE in mm per
+frame).
 
 Protocols: :func:`cmu_lifting_protocol` (the CMU real-motion benchmark of :mod:`skeletal.data.cmu_lifting`) and
 :func:`h36m_lifting_protocol` (VideoPose3D's ``data_3d_h36m.npz`` and a ``data_2d_h36m_*.npz``, test subjects S9
@@ -98,14 +101,17 @@ class MeanPoseLifter(nn.Module):
 
 
 @torch.inference_mode()
-def lift_sequence(model: nn.Module, keypoints: np.ndarray, flip: bool = False) -> np.ndarray:
-    """``(T, V, 2)`` screen-normalised keypoints -> ``(T, V, 3)`` root-relative prediction (whole sequence)."""
+def lift_sequence(model: nn.Module, keypoints: np.ndarray, flip: bool = False, recentre: bool = True) -> np.ndarray:
+    """``(T, V, 2)`` screen-normalised keypoints -> ``(T, V, 3)`` prediction (whole sequence), re-centred on its
+    root joint when ``recentre`` (the evaluation does not: VideoPose3D compares the raw prediction)."""
     from skeletal.models.lifting import predict_with_flip
 
     model.eval()
     x = torch.as_tensor(np.asarray(keypoints, dtype=np.float32))[None]
     output = predict_with_flip(model, x, padded=True) if flip else model.lift(x)  # type: ignore[operator]
     poses = output[0].numpy().astype(np.float64)
+    if not recentre:
+        return poses
     root = get(model.skeleton).root  # type: ignore[arg-type]
     return poses - poses[:, root : root + 1]
 
@@ -129,23 +135,23 @@ def evaluate_sequences(
         raise ConfigError("no sequence to evaluate")
     sums: dict[str, dict[str, float]] = {m: {} for m in METRICS}
     frames: dict[str, int] = {}
-    pairs: dict[str, int] = {}
+    velocity_frames: dict[str, int] = {}  # frames of the sequences long enough for a velocity
+    root = get(model.skeleton).root  # type: ignore[arg-type]
     for sequence in sequences:
         action = str(sequence["action"])
-        target = np.asarray(sequence["positions"], dtype=np.float64)
-        root = get(model.skeleton).root  # type: ignore[arg-type]
-        target = target - target[:, root : root + 1]
-        prediction = lift_sequence(model, sequence["keypoints"], flip)
+        target = np.array(sequence["positions"], dtype=np.float64)
+        target[:, root] = 0.0  # run.py evaluate(): inputs_3d[:, :, 0] = 0
+        prediction = lift_sequence(model, sequence["keypoints"], flip, recentre=False)
         count = len(target)
         frames[action] = frames.get(action, 0) + count
         for metric, function in (("mpjpe", mpjpe), ("p_mpjpe", p_mpjpe), ("n_mpjpe", n_mpjpe)):
             sums[metric][action] = sums[metric].get(action, 0.0) + function(prediction, target) * count
         if count > 1:
-            pairs[action] = pairs.get(action, 0) + count - 1
-            sums["mpjve"][action] = sums["mpjve"].get(action, 0.0) + mpjve(prediction, target) * (count - 1)
+            velocity_frames[action] = velocity_frames.get(action, 0) + count
+            sums["mpjve"][action] = sums["mpjve"].get(action, 0.0) + mpjve(prediction, target) * count
     values: dict[str, dict[str, float]] = {}
     for metric in METRICS:
-        weights = pairs if metric == "mpjve" else frames
+        weights = velocity_frames if metric == "mpjve" else frames
         rows = {a: 1000.0 * sums[metric].get(a, float("nan")) / max(weights.get(a, 0), 1) for a in sorted(frames)}
         rows["average"] = float(np.mean(list(rows.values())))
         values[metric] = rows
