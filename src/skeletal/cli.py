@@ -265,7 +265,8 @@ def _default_model(command: str) -> str:
     from skeletal import pretrained
 
     entry = pretrained.default(command)
-    print(f"no model given: using pretrained:{entry.name} ({entry.model} on {entry.layout}, trained on CMU motion; "
+    data = "CMU motion capture" if entry.training.startswith("CMU") else "the embedded synthetic data"
+    print(f"no model given: using pretrained:{entry.name} ({entry.model} on {entry.layout}, trained on {data}; "
           "skeletal models --pretrained)")  # fmt: skip
     return f"{pretrained.PREFIX}{entry.name}"
 
@@ -441,8 +442,10 @@ def _cmd_viz_attention(args: argparse.Namespace) -> None:
     from skeletal.errors import ConfigError
     from skeletal.evaluation.recognition import draw_attention, load_recognition_input, load_recognition_model
 
+    if args.input is None:  # `skeletal viz attention INPUT`: the only positional is the input
+        args.model, args.input = _default_model("viz attention"), args.model
     x = load_recognition_input(args.input, sample=args.sample)
-    if Path(args.model).suffix == ".safetensors" or Path(args.model).is_file():
+    if args.model.startswith("pretrained:") or Path(args.model).suffix == ".safetensors" or Path(args.model).is_file():
         model, info = load_recognition_model(args.model)
         skeleton = args.skeleton or info.skeleton or info.model_kwargs.get("skeleton")
     else:  # a registered name: untrained weights (shows the mechanics, not learned attention)
@@ -666,9 +669,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(mean over heads) as a heatmap and each joint's relevance (column sum) as circle sizes on the skeleton, as a "
         "PNG and as a GIF over the frames of that layer.",
     )
-    attention.add_argument("model", help="model file (.safetensors) or a registered model name (untrained weights)")
+    attention.add_argument("model", help="model file (.safetensors, pretrained:NAME) or a registered model name "
+                           "(untrained weights); optional: default the shipped pretrained:s-tr-synthetic")  # fmt: skip
     attention.add_argument(
-        "input", help=".npy/.npz joints (T, V, C), (M, T, V, C) or (N, M, T, V, C) (a prepared split), or NTU .skeleton"
+        "input",
+        nargs="?",
+        help=".npy/.npz joints (T, V, C), (M, T, V, C) or (N, M, T, V, C) (a prepared split), NTU "
+        ".skeleton, or 'synthetic' (a sample of the embedded synthetic data)",
     )
     attention.add_argument("--layer", type=int, default=-1, help="spatial attention layer (default -1, the last)")
     attention.add_argument("--frame", type=int, default=0, help="frame of that layer (strided layers have fewer)")

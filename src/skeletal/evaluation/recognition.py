@@ -319,7 +319,14 @@ def load_recognition_input(path: str | Path, sample: int = 0) -> np.ndarray:
     Accepted: ``.npy`` or ``.npz`` (key ``x``, else its only array) holding one person ``(T, V, C)``, one sample
     ``(M, T, V, C)`` or a batch / prepared split ``(N, M, T, V, C)`` (memory-mapped; ``sample`` picks the row),
     and a raw NTU RGB+D ``.skeleton`` file (read and normalised as :func:`skeletal.data.ntu.prepare_ntu` does).
+    ``"synthetic"`` gives sample ``sample`` of the embedded SYNTHETIC generator (one person on ``h36m17``, 32
+    frames at 10 fps, as ``pretrained:s-tr-synthetic`` was trained on).
     """
+    if str(path) == "synthetic":
+        from skeletal.data.synthetic import recognition_arrays
+
+        x, _ = recognition_arrays(sample + 1, num_frames=32, fps=10.0, seed=12345, num_people=1)
+        return np.asarray(x[sample], dtype=np.float32)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file {path} does not exist")
