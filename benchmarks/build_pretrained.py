@@ -153,7 +153,7 @@ def markdown(entries: list[dict]) -> str:
     for entry in entries:
         size = (FOLDER / entry["file"]).stat().st_size / 1e6
         metrics = ", ".join(
-            f"{key} {entry['metrics'][key]:g}" for key in HEADLINE[entry["task"]] if key in entry["metrics"]
+            f"{key} {entry['metrics'][key]:.3g}" for key in HEADLINE[entry["task"]] if key in entry["metrics"]
         )
         defaults = ", ".join(f"`skeletal {c}`" for c in entry["default_for"]) or "-"
         lines.append(f"| `pretrained:{entry['name']}` | {entry['task']} | `{entry['model']}` ({entry['layout']}) | "
