@@ -138,6 +138,8 @@ def test_cli_eval_and_predict(files: dict[str, Path], capsys: pytest.CaptureFixt
     argv = ["eval", str(files["s"]), "--data", str(files["data"]), "--ensemble", str(files["t"]), "--out", str(out)]
     assert main(argv) == 0
     assert (out / "confusion.png").is_file()
+    assert main([*argv, "--fusion", "logits"]) == 0
+    assert "logits summed, as the official ensemble.py" in capsys.readouterr().out
     pred = files["root"] / "cli_pred.npz"
     assert main(["predict", str(files["s"]), str(files["data"]), "-o", str(pred), "--ensemble", str(files["t"])]) == 0
     assert np.load(pred)["probabilities"].shape == (10, 4)

@@ -246,9 +246,11 @@ def _eval_recognition(args: argparse.Namespace) -> None:
     if args.classes:
         names = [line.strip() for line in Path(args.classes).read_text().splitlines() if line.strip()]
     report = evaluate_recognition(
-        args.checkpoint, args.data, args.ensemble, batch_size=args.batch_size, out=args.out, class_names=names
-    )
-    title = args.checkpoint + (f" + {args.ensemble} (softmax scores summed)" if args.ensemble else "")
+        args.checkpoint, args.data, args.ensemble, batch_size=args.batch_size, out=args.out, class_names=names,
+        fusion=args.fusion,
+    )  # fmt: skip
+    rule = "softmax scores summed" if args.fusion == "softmax" else "logits summed, as the official ensemble.py"
+    title = args.checkpoint + (f" + {args.ensemble} ({rule})" if args.ensemble else "")
     _print_metrics(report.metrics(), f"evaluation of {title}")
     table = Table(title="per-class top-1 accuracy")
     for column in ("class", "name", "samples", "accuracy"):
@@ -510,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL_FILE",
         help="recognition: a second stream (e.g. T-TR with an S-TR checkpoint); softmax scores summed (two-stream)",
     )
+    evaluate.add_argument("--fusion", choices=["softmax", "logits"], default="softmax",
+                          help="with --ensemble: sum the softmax scores (the paper) or the logits (official "
+                          "ensemble.py)")  # fmt: skip
     evaluate.add_argument(
         "--out", help="recognition: folder of confusion.png and per_class.csv (default beside the model file)"
     )
