@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import sys
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -23,6 +24,9 @@ import torch
 from skeletal.tasks.data import SkeletonDataModule
 from skeletal.tasks.demo import DEMO_STEPS, build_model, demo_config, print_table, run_demo, start_at_zero_velocity
 from skeletal.tasks.engine import train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_lines  # noqa: E402
 
 
 def cpu_seconds_per_step(task: str, steps: int, output: Path) -> float:
@@ -64,10 +68,7 @@ def main() -> None:
             lines += ["", f"Whole demo: {wall:.0f} s wall, {cpu:.0f} CPU s (load average {os.getloadavg()[0]:.1f} "
                       "at the end).", "", "```", table.getvalue().rstrip(), "```"]  # fmt: skip
             print("\n".join(lines[-6:]))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_lines(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_lines  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYPOINTS = ROOT.parent / "shared" / "data" / "keypoints-2d" / "baseball.json"
 CHILD = """
@@ -82,10 +85,7 @@ def main() -> None:
                 lines.append(f"| `{src}` | {suffix} | {size} | {row['frames']} | {row['cpu']:.1f} | "
                              f"{row['frames'] / row['cpu']:.0f} | {row['wall']:.1f} |")  # fmt: skip
                 print(lines[-1], flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_lines(args.out, lines)
 
 
 if __name__ == "__main__":

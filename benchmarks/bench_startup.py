@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_lines  # noqa: E402
+
 COMMANDS = {
     "skeletal --help": ["--help"],
     "skeletal models": ["models"],
@@ -76,10 +79,7 @@ def main() -> None:
             imports = ", ".join(f"{name} {seconds:.2f}" for name, seconds in slowest_imports(src, arguments))
             lines.append(f"| `{src}` | `{label}` | {cpu:.2f} | {wall:.2f} | {imports} |")
             print(lines[-1], flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_lines(args.out, lines)
 
 
 if __name__ == "__main__":
