@@ -78,6 +78,11 @@ def _npz(**arrays: Any) -> bytes:
     return data
 
 
+def _coco17(path: Path) -> object:
+    """17-joint arrays name their layout (coco17 or h36m17: never guessed)."""
+    return keypoints.read_keypoints(path, layout="coco17")
+
+
 def _npy(array: np.ndarray) -> bytes:
     folder = Path(tempfile.mkdtemp())
     np.save(folder / "a.npy", array)
@@ -131,8 +136,8 @@ def readers(folder: Path, rng: np.random.Generator) -> dict[str, tuple[bytes, st
             "c_000000000001_keypoints.json",
             lambda p: keypoints.read_keypoints(p.parent),
         ),  # fmt: skip
-        "keypoints (.npy)": (_npy(rng.uniform(0, 1, (4, 17, 3))), "k.npy", keypoints.read_keypoints),
-        "keypoints (.npz)": (_npz(keypoints=rng.uniform(0, 1, (1, 4, 17, 3))), "k.npz", keypoints.read_keypoints),
+        "keypoints (.npy)": (_npy(rng.uniform(0, 1, (4, 17, 3))), "k.npy", _coco17),
+        "keypoints (.npz)": (_npz(keypoints=rng.uniform(0, 1, (1, 4, 17, 3))), "k.npz", _coco17),
         "amass.read_amass_npz": (
             _npz(
                 poses=poses,

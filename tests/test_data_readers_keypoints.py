@@ -57,7 +57,11 @@ def test_npy_and_npz(tmp_path: Path, rng: np.random.Generator) -> None:
     array[0, 1, 2, 2] = 0.0  # score 0 -> missing
     array[1, 2, 3, :2] = np.nan
     np.save(tmp_path / "k.npy", array)
-    keypoints = read_keypoints(tmp_path / "k.npy")
+    with pytest.raises(
+        DataError, match=r"k\.npy: 17 joints fit the layouts coco17 and h36m17: say which with --layout"
+    ):
+        read_keypoints(tmp_path / "k.npy")  # never a silent guess between the two 17-joint layouts
+    keypoints = read_keypoints(tmp_path / "k.npy", layout="coco17")
     assert keypoints.skeleton.name == "coco17" and keypoints.points.shape == (2, 5, 17, 2)
     assert np.isnan(keypoints.points[0, 1, 2]).all() and keypoints.scores[1, 2, 3] == 0
     np.savez(tmp_path / "k.npz", keypoints=array[0, :, :, :2])
@@ -80,7 +84,7 @@ def test_npy_and_npz(tmp_path: Path, rng: np.random.Generator) -> None:
             json.dumps({"data": [{"frame_index": 0, "skeleton": [{"pose": ["a"] * 34, "score": [1] * 17}]}]}),
             "expected numbers",
         ),  # fmt: skip
-        ("j.npy", None, "no layout has 7"),
+        ("j.npy", None, "no known layout has 7 joints: say which with --layout"),
     ],
 )
 def test_keypoint_failures(tmp_path: Path, name: str, content: str | None, match: str) -> None:

@@ -288,16 +288,21 @@ def npy_bytes(array: np.ndarray, npz: bool = False, **extra: np.ndarray) -> byte
     return data
 
 
+def read_coco17(path: Path) -> object:
+    """17-joint arrays name their layout (coco17 or h36m17: never guessed)."""
+    return keypoints.read_keypoints(path, layout="coco17")
+
+
 def test_fuzz_keypoints_npy(record_property) -> None:
     array = np.random.default_rng(2).uniform(0, 1, (4, 17, 3))
-    run_fuzz("keypoints.read_keypoints (.npy)", npy_bytes(array), "k.npy", keypoints.read_keypoints,
+    run_fuzz("keypoints.read_keypoints (.npy)", npy_bytes(array), "k.npy", read_coco17,
              check_keypoints, record_property)  # fmt: skip
 
 
 def test_fuzz_keypoints_npz(record_property) -> None:
     array = np.random.default_rng(3).uniform(0, 1, (1, 4, 17, 3))
     run_fuzz("keypoints.read_keypoints (.npz)", npy_bytes(array, npz=True, keypoints=array), "k.npz",
-             keypoints.read_keypoints, check_keypoints, record_property)  # fmt: skip
+             read_coco17, check_keypoints, record_property)  # fmt: skip
 
 
 def test_fuzz_amass_npz(record_property) -> None:
@@ -348,7 +353,7 @@ def test_values_beyond_float32_range(tmp_path: Path) -> None:
     array = np.random.default_rng(5).uniform(0.1, 1, (3, 17, 3))
     array[1, 4, 2], array[2, 5, 0] = 1e308, 1e308
     np.save(tmp_path / "k.npy", array)
-    kp = keypoints.read_keypoints(tmp_path / "k.npy")
+    kp = keypoints.read_keypoints(tmp_path / "k.npy", layout="coco17")
     assert kp.scores[0, 1, 4] == 0 and np.isnan(kp.points[0, 1, 4]).all()  # overflowing score: missing joint
     assert kp.scores[0, 2, 5] == 0 and np.isnan(kp.points[0, 2, 5]).all()
     assert np.isfinite(kp.scores).all() and np.isfinite(kp.points[kp.scores > 0]).all()

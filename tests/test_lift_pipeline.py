@@ -14,7 +14,7 @@ from skeletal import checkpoint, models
 from skeletal.cli import main
 from skeletal.data.keypoints import read_keypoints
 from skeletal.data.types import Keypoints
-from skeletal.errors import ConfigError
+from skeletal.errors import ConfigError, DataError
 from skeletal.inference.lifting import (
     bone_length_variation,
     estimate_image_size,
@@ -123,7 +123,10 @@ def test_lift_file_npy_two_people(tmp_path: Path) -> None:
     np.save(tmp_path / "two.npy", array)
     model_file = tmp_path / "small.safetensors"
     checkpoint.save(model_file, small_gast(), "gast-net-9", {"channels": 8}, task="lifting", skeleton="h36m17")
-    lifted, written = lift_file(tmp_path / "two.npy", checkpoint=model_file, out_dir=tmp_path, animation=False)
+    with pytest.raises(DataError, match="two.npy: 17 joints fit the layouts coco17 and h36m17.*--layout"):
+        lift_file(tmp_path / "two.npy", checkpoint=model_file, out_dir=tmp_path, animation=False)
+    lifted, written = lift_file(tmp_path / "two.npy", checkpoint=model_file, out_dir=tmp_path, animation=False,
+                                layout="coco17")  # fmt: skip
     assert lifted.poses.shape == (2, 20, 17, 3) and np.isfinite(lifted.poses).all()
     assert [t["frames"] for t in lifted.metadata["tracks"]] == [[0, 19], [0, 19]]
     assert [p.name for p in written] == ["two_3d.npz"]

@@ -109,8 +109,10 @@ def _decode(value: Any) -> Any:
     from skeletal.skeletons import Skeleton
 
     if isinstance(value, dict):
-        if set(value) == {_SKELETON_TAG}:
-            return Skeleton(**value[_SKELETON_TAG])
+        if set(value) == {_SKELETON_TAG}:  # a layout stored whole (a custom one): known by its name from now on
+            from skeletal.skeletons.layout_file import register_stored
+
+            return register_stored(Skeleton(**value[_SKELETON_TAG]))
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]

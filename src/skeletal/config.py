@@ -147,6 +147,7 @@ class TrainerConfig:
     compile: bool = False  # torch.compile the model (nn.Module.compile: same weights and checkpoint keys)
     compile_backend: str = "inductor"  # "inductor" (generated C++/Triton code) or "eager" (graph capture only)
     compile_mode: str | None = None  # None, "reduce-overhead" or "max-autotune"
+    threads: int | None = None  # torch threads; None: torch's default (every core); 0: the cores other jobs leave idle
 
 
 @dataclass
@@ -228,6 +229,8 @@ def _validate_values(config: Config) -> None:
            "a positive number of seconds", t.max_time_s)  # fmt: skip
     _check(t.gradient_clip_val is None or (math.isfinite(t.gradient_clip_val) and t.gradient_clip_val >= 0),
            "trainer.gradient_clip_val", "a non-negative number", t.gradient_clip_val)  # fmt: skip
+    _check(t.threads is None or t.threads >= 0, "trainer.threads", "a thread count, 0 (the idle cores) or null",
+           t.threads)  # fmt: skip
     _check(t.checkpoint_every_n_steps is None or t.checkpoint_every_n_steps >= 1, "trainer.checkpoint_every_n_steps",
            "a positive integer", t.checkpoint_every_n_steps)  # fmt: skip
     for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches"):

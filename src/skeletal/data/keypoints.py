@@ -17,13 +17,16 @@ Formats:
 
 Missing joints (score 0 or a non-finite coordinate; ``(0, 0)`` / ``(-1, -1)`` with score 0 included) become
 NaN points with score 0; without a confidence channel, scores are 1 where the point is finite.
-The layout comes from ``layout`` or the joint count (17 -> ``coco17``, 18 -> ``openpose18``).
+The layout comes from ``layout``; else, for the JSON formats, from the format and the joint count (COCO 17 ->
+``coco17``, OpenPose 18 -> ``openpose18``); else (``.npy``/``.npz``) from a ``joint_names`` array in the file or
+the one registered layout with that joint count: 17 joints (``coco17`` or ``h36m17``?) need ``layout``.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -40,10 +43,36 @@ LAYOUT_BY_COUNT = {17: "coco17", 18: "openpose18", 25: "openpose25"}
 BODY25_TO_COCO18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 
 
-def _layout(layout: str | Skeleton | None, count: int, path: Path) -> Skeleton:
+LAYOUT_HINT = "say which with --layout NAME or --layout my_skeleton.yaml (layout= in Python)"
+
+
+def layout_by_count(count: int, path: str | PathLike[str], what: str = "joints") -> Skeleton:
+    """The one registered layout with ``count`` joints; several (17: ``coco17`` and ``h36m17``) or none is a
+    :class:`DataError` naming the file and the ``--layout`` flag, never a silent guess."""
+    fits = [name for name in skeletons.names() if skeletons.get(name).num_joints == count]
+    if len(fits) == 1:
+        return skeletons.get(fits[0])
+    if fits:
+        raise DataError(f"{count} {what} fit the layouts {' and '.join(fits)}: {LAYOUT_HINT}", path)
+    raise DataError(f"no known layout has {count} {what}: {LAYOUT_HINT}", path)
+
+
+def stored_layout(names: Any, path: str | PathLike[str]) -> Skeleton:
+    """The registered layout whose joint names are ``names`` (an array a file stores, as ``skeletal lift`` writes)."""
+    wanted = tuple(str(name) for name in np.asarray(names).reshape(-1).tolist())
+    for name in skeletons.names():
+        if skeletons.get(name).joint_names == wanted:
+            return skeletons.get(name)
+    raise DataError(f"the file's joint_names ({len(wanted)} joints, {', '.join(wanted[:3])}...) match no known layout; "
+                    f"{LAYOUT_HINT}", path)  # fmt: skip
+
+
+def _layout(layout: str | Skeleton | None, count: int, path: Path, by_format: bool = True) -> Skeleton:
+    """``layout``, else the format's layout for ``count`` joints (``by_format``: COCO/OpenPose JSON), else the one
+    registered layout with that many joints."""
     if layout is None:
-        if count not in LAYOUT_BY_COUNT:
-            raise DataError(f"no layout has {count} 2D joints; pass layout=", path)
+        if not by_format or count not in LAYOUT_BY_COUNT:
+            return layout_by_count(count, path)
         layout = LAYOUT_BY_COUNT[count]
     try:
         skeleton = skeletons.get(layout)
@@ -198,21 +227,30 @@ def read_openpose_dir(path: str | PathLike[str], layout: str | Skeleton | None =
     return Keypoints(skeleton, points, scores, source=str(path), meta=meta)
 
 
-def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
-    """Read ``.npy``/``.npz`` keypoints ``(T, V, 2|3)`` or ``(M, T, V, 2|3)``."""
+def read_array_file(path: str | PathLike[str], keys: Sequence[str]) -> tuple[np.ndarray, Skeleton | None]:
+    """The array of an ``.npy``, or of an ``.npz`` (the first of ``keys`` it holds, else its only array), and the
+    layout the file stores (a ``joint_names`` array, as ``skeletal lift`` writes), without unpickling.
+
+    Raises:
+        DataError: An unreadable file, several arrays and none of ``keys``, joint names of no known layout.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise DataError("file not found", path)
+    layout = None
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                keys = npz_keys(archive)
-                key = "keypoints" if "keypoints" in keys else (keys[0] if len(keys) == 1 else None)
+                names = npz_keys(archive)
+                key = next((k for k in keys if k in names), names[0] if len(names) == 1 else None)
                 if key is None:
-                    raise DataError(f"expected one array or a 'keypoints' array, found keys {keys}", path)
+                    raise DataError(f"expected one array or one of {', '.join(map(repr, keys))}, found keys {names}",
+                                    path)  # fmt: skip
                 info = member_info(archive, key, path)
                 with archive.open(info) as stream:
                     array = read_npy(stream, info.file_size, path, f"key {key!r}")
+                if "joint_names" in names:
+                    info = member_info(archive, "joint_names", path)
+                    with archive.open(info) as stream:
+                        layout = stored_layout(read_npy(stream, info.file_size, path, "key 'joint_names'"), path)
         else:
             with path.open("rb") as stream:
                 array = read_npy(stream, path.stat().st_size, path, None)
@@ -220,6 +258,16 @@ def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None
         raise
     except NPY_ERRORS as error:
         raise DataError(f"not a readable numpy file (truncated or corrupt?): {error}", path) from None
+    return array, layout
+
+
+def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """Read ``.npy``/``.npz`` keypoints ``(T, V, 2|3)`` or ``(M, T, V, 2|3)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", path)
+    array, stored = read_array_file(path, ("keypoints", "keypoints_2d"))
+    layout = stored if layout is None else layout
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[-1] not in (2, 3) or array.shape[1] == 0:
@@ -227,7 +275,7 @@ def read_keypoint_array(path: str | PathLike[str], layout: str | Skeleton | None
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise DataError(f"expected a numeric array, got dtype {array.dtype}", path)
     check_allocation(array.shape, 8, path, None, "the keypoints as float64")
-    skeleton = _layout(layout, array.shape[2], path)
+    skeleton = _layout(layout, array.shape[2], path, by_format=False)
     array = array.astype(np.float64)
     points = array[..., :2]
     scores = array[..., 2] if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(np.float64)

@@ -17,6 +17,7 @@ from skeletal.skeletons.graphs import (
     stgcn_partitions,
     symmetric_adjacency,
 )
+from skeletal.skeletons.layout_file import read_layout, write_layout
 from skeletal.skeletons.skeleton import Skeleton, from_edges, get, names, register
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "hop_distance",
     "kinematic_adjacency",
     "names",
+    "read_layout",
     "register",
     "register_converter",
     "stgcn_partitions",
     "symmetric_adjacency",
+    "write_layout",
 ]

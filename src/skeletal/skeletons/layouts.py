@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from skeletal.skeletons.skeleton import Skeleton, from_edges, register
+from skeletal.skeletons.skeleton import Skeleton, from_edges, names, register
 
 # NTU RGB+D (Kinect v2, 25 joints). Joint order and links from the dataset paper (Shahroudy et al. 2016, Fig. 1)
 # and ST-GCN's ``neighbor_1base``, whose tree is rooted at the spine-shoulder joint (21 one-based), the centre
@@ -280,3 +280,6 @@ CMU38 = register(
 )
 
 # fmt: on
+
+BUILTIN_LAYOUTS = frozenset(names())
+"""The layouts known without a layout file."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 
 from skeletal.errors import ConfigError, LayoutError
 
@@ -160,14 +161,22 @@ def register(skeleton: Skeleton, overwrite: bool = False) -> Skeleton:
     return skeleton
 
 
-def get(name: str | Skeleton) -> Skeleton:
-    """Return a registered layout by name (a ``Skeleton`` is returned unchanged)."""
+def get(name: str | PathLike[str] | Skeleton) -> Skeleton:
+    """Return a registered layout by name, or the layout of a ``.yaml``/``.json`` layout file (read and registered,
+    see :mod:`skeletal.skeletons.layout_file`); a ``Skeleton`` is returned unchanged."""
     if isinstance(name, Skeleton):
         return name
-    try:
+    if isinstance(name, str) and name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown skeleton layout {name!r}; known layouts: {', '.join(names())}") from None
+    from skeletal.skeletons.layout_file import get_layout_file, is_layout_file
+
+    if is_layout_file(name):
+        return get_layout_file(name)
+    from skeletal.config import did_you_mean
+
+    hint = did_you_mean(str(name), names())
+    raise ConfigError(f"unknown skeleton layout {name!r}{hint} (known layouts: {', '.join(names())}; or a layout "
+                      "file .yaml/.json)")  # fmt: skip
 
 
 def names() -> list[str]:

@@ -11,6 +11,8 @@ from torch import nn
 
 from skeletal.config import OptimConfig
 from skeletal.errors import ConfigError
+from skeletal.skeletons import get as get_skeleton
+from skeletal.skeletons import layout_file
 
 
 class SkeletalTask(L.LightningModule):
@@ -48,6 +50,8 @@ class SkeletalTask(L.LightningModule):
         settings = {**self.DEFAULTS, **{k: v for k, v in (optim or {}).items() if v is not None}}
         self.optim = OptimConfig(**settings)
         layout = skeleton or model_kwargs.get("skeleton", "")
+        if layout_file.is_layout_file(layout):  # a custom layout file: provenance by the layout's name
+            layout = get_skeleton(layout)
         self.skeleton_name = layout if isinstance(layout, str) else getattr(layout, "name", "")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -69,11 +73,14 @@ class SkeletalTask(L.LightningModule):
         from skeletal import checkpoint
 
         hp = self.hparams
+        kwargs = dict(hp.get("model_kwargs") or {})
+        if layout_file.is_layout_file(kwargs.get("skeleton")):  # stored whole: the file loads without the layout file
+            kwargs["skeleton"] = get_skeleton(kwargs["skeleton"])
         return checkpoint.save(
             path,
             self.model,
             model_name=hp["model_name"],
-            model_kwargs=hp.get("model_kwargs") or {},
+            model_kwargs=kwargs,
             task=self.task_name,
             skeleton=self.skeleton_name,
             config=hp.get("config") or {},

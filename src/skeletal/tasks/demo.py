@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from skeletal.config import Config, from_dict
+from skeletal.machine import auto_threads  # noqa: F401  (re-exported: skeletal.tasks.demo.auto_threads)
 
 STEPS_RECOGNITION = 320
 STEPS_PREDICTION = 320
@@ -245,17 +246,6 @@ def run_demo(
         rows.append(DemoRow(task, config.model.name, parameters, label, value, baseline_name, baseline_value,
                             better, elapsed, result.epochs, steps))  # fmt: skip
     return rows
-
-
-def auto_threads() -> int:
-    """Torch threads for a machine shared with other jobs: the cores minus the 1-minute load average, at least 1.
-
-    Two threads on two cores that another job keeps busy are many times slower than one (every parallel region
-    waits for the thread that is not scheduled), so a busy machine gets fewer threads.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return max(1, min(cores, torch.get_num_threads(), int(cores - busy + 0.5)))
 
 
 def build_model(config: Config) -> torch.nn.Module:

@@ -279,6 +279,10 @@ def train(
     if resume and not last.is_file():
         raise FileNotFoundError(f"cannot resume: {last} does not exist")
     L.seed_everything(config.seed, workers=True, verbose=False)
+    if config.trainer.threads is not None:  # 0: a shared machine's idle cores (two threads on one free core crawl)
+        from skeletal.machine import auto_threads
+
+        torch.set_num_threads(config.trainer.threads or auto_threads())
     task = build_task(config, model)
     if config.trainer.compile:  # in place: parameters and state-dict keys stay those of the plain model
         task.model.compile(backend=config.trainer.compile_backend, mode=config.trainer.compile_mode)

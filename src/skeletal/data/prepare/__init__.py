@@ -1,4 +1,5 @@
-"""One-command preparation of Human3.6M, AMASS, HumanEva-I and the CMU benchmark for ``skeletal train``.
+"""One-command preparation of Human3.6M, AMASS, HumanEva-I, the CMU benchmark and one's own labelled keypoint clips
+(:func:`prepare_keypoints`) for ``skeletal train``.
 
 Every ``prepare_*`` function writes, under ``out_dir``:
 
@@ -19,6 +20,7 @@ datasets larger than memory can be prepared.
 """
 
 from skeletal.data.prepare.cmu import CMU_TASKS, prepare_cmu
+from skeletal.data.prepare.keypoints import prepare_keypoints, read_labels
 from skeletal.data.prepare.lifting import LIFTING_RECEPTIVE_FIELD, prepare_h36m_lifting, prepare_humaneva
 from skeletal.data.prepare.prediction import AMASS_SPLITS, prepare_amass, prepare_h36m_prediction
 
@@ -31,4 +33,6 @@ __all__ = [
     "prepare_h36m_lifting",
     "prepare_h36m_prediction",
     "prepare_humaneva",
+    "prepare_keypoints",
+    "read_labels",
 ]
