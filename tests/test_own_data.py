@@ -147,6 +147,69 @@ def test_prepare_keypoints_errors_name_the_file(tmp_path: Path) -> None:
         read_labels(tmp_path / "bad.csv")
 
 
+BVH = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT LeftUpLeg
+  {
+    OFFSET 10 0 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 -40 0
+    }
+  }
+  JOINT RightUpLeg
+  {
+    OFFSET -10 0 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 -40 0
+    }
+  }
+}
+MOTION
+Frames: 3
+Frame Time: 0.033333
+"""
+
+
+def test_bvh_clips_are_3d_joints_on_the_file_rig(tmp_path: Path) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for index, angle in enumerate((10, 40)):
+        frames = "".join(f"{t} 90 0 0 0 0 {angle * t} 0 0 0 0 0\n" for t in range(3))
+        (folder / f"m{index}.bvh").write_text(BVH + frames)
+    (folder / "labels.csv").write_text("m0.bvh,slow,train\nm1.bvh,fast,train\n")
+    summary = prepare_keypoints(folder, tmp_path / "out", folder / "labels.csv", frames=4)
+    x = np.load(tmp_path / "out/train/x.npy")
+    assert x.shape == (2, 1, 4, 3, 3) and np.isfinite(x).all()
+    meta = json.loads((tmp_path / "out/meta.json").read_text())
+    assert meta["channels"] == ["x", "y", "z"] and meta["layout_file"] == "layout.yaml"
+    rig = skeletons.read_layout(tmp_path / "out/layout.yaml")
+    assert rig.name == summary["layout"] and rig.joint_names == ("Hips", "LeftUpLeg", "RightUpLeg")
+    assert rig.left == (1,) and rig.right == (2,)  # sides from the joint names
+
+
+def test_video_without_the_extra_names_the_file_and_the_install(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    try:
+        import mediapipe  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("the [video] extra is installed")
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"not really a video")
+    (folder / "labels.csv").write_text("a.mp4,wave\n")
+    with pytest.raises(ConfigError, match=r"a\.mp4.*\[video\]"):
+        prepare_keypoints(folder, tmp_path / "out", folder / "labels.csv")
+
+
 def test_cli_prepare_keypoints_names_the_flag(tmp_path: Path, capsys) -> None:
     write_clips(tmp_path / "clips", per_class=1)
     assert main(["prepare", "keypoints", str(tmp_path / "clips"), str(tmp_path / "out")]) == 2

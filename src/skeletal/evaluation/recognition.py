@@ -198,8 +198,8 @@ def class_scores(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> np.nd
 
 
 def class_names_of(split: str | Path | None, config: dict[str, Any]) -> tuple[str, ...] | None:
-    """Class names when known: a ``class_names`` list in a prepared part's label JSON or in an ``.npz``, or the
-    actions of the synthetic generator."""
+    """Class names when known: a ``class_names`` list in a prepared part's label JSON or in an ``.npz``, the
+    ``classes`` of the ``meta.json`` beside a prepared split folder, or the actions of the synthetic generator."""
     if split is not None:
         path = Path(split)
         if path.suffix == ".npy" and path.name.endswith("_data.npy"):
@@ -210,6 +210,9 @@ def class_names_of(split: str | Path | None, config: dict[str, Any]) -> tuple[st
         elif path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 return tuple(str(n) for n in archive["class_names"]) if "class_names" in archive.files else None
+        elif path.is_dir() and (path.parent / "meta.json").is_file():  # a split folder of skeletal prepare
+            classes = json.loads((path.parent / "meta.json").read_text()).get("classes")
+            return tuple(str(n) for n in classes) if isinstance(classes, list) and classes else None
         return None
     data = config.get("data", {}) or {}
     if data.get("source") == "synthetic":
