@@ -123,6 +123,10 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 def _is_recognition(path: str) -> bool:
     from skeletal import checkpoint
 
+    if path.startswith("pretrained:"):
+        from skeletal import pretrained
+
+        return pretrained.get(path.removeprefix("pretrained:")).task == "recognition"
     if not Path(path).is_file() or Path(path).suffix.lower() in checkpoint.PICKLE_SUFFIXES:
         return False
     return checkpoint.read_metadata(path).task == "recognition"
@@ -474,11 +478,12 @@ def _cmd_viz_attention(args: argparse.Namespace) -> None:
 
     if args.input is None:  # `skeletal viz attention INPUT`: the only positional is the input
         args.model, args.input = _default_model("viz attention"), args.model
-    x = load_recognition_input(args.input, sample=args.sample)
     if args.model.startswith("pretrained:") or Path(args.model).suffix == ".safetensors" or Path(args.model).is_file():
         model, info = load_recognition_model(args.model)
         skeleton = args.skeleton or info.skeleton or info.model_kwargs.get("skeleton")
+        x = load_recognition_input(args.input, sample=args.sample, layout=skeleton)
     else:  # a registered name: untrained weights (shows the mechanics, not learned attention)
+        x = load_recognition_input(args.input, sample=args.sample, layout=args.skeleton)
         skeleton = args.skeleton or "ntu25"
         model = models.create(args.model, skeleton=skeleton, num_persons=len(x), in_channels=x.shape[-1]).eval()
     if not isinstance(skeleton, str) or not skeleton:

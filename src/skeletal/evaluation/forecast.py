@@ -99,6 +99,10 @@ def read_seed(
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "rotations" not in archive.files:
+                if "poses_3d" in archive.files:  # skeletal lift's output
+                    raise DataError("holds 3D joint positions (poses_3d, skeletal lift's output); a forecast seed is "
+                                    "joint rotations: an .npz with 'rotations', a .bvh or cmu:SPLIT/ACTION/FILE.txt",
+                                    path)  # fmt: skip
                 raise DataError(f"expected key 'rotations'; found {archive.files}", path)
             rotations = np.asarray(archive["rotations"], dtype=np.float64)
             fps = float(archive["fps"]) if "fps" in archive.files else 25.0

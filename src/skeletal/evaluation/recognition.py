@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from skeletal.errors import ConfigError, DataError, ShapeError
+from skeletal.skeletons import Skeleton
 from skeletal.tasks.data import STREAMS, load_split, make_stream
 
 
@@ -284,6 +285,10 @@ def evaluate_recognition(
     return report
 
 
+RECOGNITION_KEYS = ("x", "poses_3d")
+"""Arrays read from an ``.npz`` recognition input: prepared samples, or the 3D poses of ``skeletal lift``."""
+
+
 def predict_recognition(
     model_file: str | Path,
     input_path: str | Path,
@@ -293,18 +298,15 @@ def predict_recognition(
 ) -> Path:
     """``skeletal predict`` of a recognition model file (or ensemble): ``probabilities (N, C)``, ``labels (N,)``.
 
-    The input is a ``.npy`` array or an ``.npz`` with ``x``: joints ``(N, M, T, V, C)`` or one sample
-    ``(M, T, V, C)``.
+    The input is a ``.npy`` array or an ``.npz`` with ``x`` (or ``poses_3d``, the output of ``skeletal lift``):
+    joints ``(N, M, T, V, C)`` or one sample ``(M, T, V, C)``.
     """
-    model, _ = load_recognition_model(model_file, ensemble)
+    from skeletal.data.model_inputs import match_layout, read_input_array
+
+    model, info = load_recognition_model(model_file, ensemble)
     input_path = Path(input_path)
-    if not input_path.is_file():
-        raise FileNotFoundError(f"input file {input_path} does not exist")
-    try:
-        loaded = np.load(input_path, allow_pickle=False)
-        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
-    except (ValueError, OSError, KeyError) as error:
-        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", input_path) from None
+    x, stored = read_input_array(input_path, RECOGNITION_KEYS)
+    x = match_layout(x, stored, info.skeleton or info.model_kwargs.get("skeleton"), input_path)
     if x.ndim == 4:
         x = x[None]
     if x.ndim != 5:
@@ -316,15 +318,19 @@ def predict_recognition(
     return output_path
 
 
-def load_recognition_input(path: str | Path, sample: int = 0) -> np.ndarray:
+def load_recognition_input(path: str | Path, sample: int = 0, layout: str | Skeleton | None = None) -> np.ndarray:
     """One recognition sample ``(M, T, V, C)`` from a file.
 
-    Accepted: ``.npy`` or ``.npz`` (key ``x``, else its only array) holding one person ``(T, V, C)``, one sample
-    ``(M, T, V, C)`` or a batch / prepared split ``(N, M, T, V, C)`` (memory-mapped; ``sample`` picks the row),
-    and a raw NTU RGB+D ``.skeleton`` file (read and normalised as :func:`skeletal.data.ntu.prepare_ntu` does).
-    ``"synthetic"`` gives sample ``sample`` of the embedded SYNTHETIC generator (one person on ``h36m17``, 32
-    frames at 10 fps, as ``pretrained:s-tr-synthetic`` was trained on).
+    Accepted: ``.npy`` or ``.npz`` (key ``x``, else ``poses_3d`` as ``skeletal lift`` writes, else its only array)
+    holding one person ``(T, V, C)``, one sample ``(M, T, V, C)`` or a batch / prepared split ``(N, M, T, V, C)``
+    (memory-mapped; ``sample`` picks the row), and a raw NTU RGB+D ``.skeleton`` file (read and normalised as
+    :func:`skeletal.data.ntu.prepare_ntu` does). ``"synthetic"`` gives sample ``sample`` of the embedded SYNTHETIC
+    generator (one person on ``h36m17``, 32 frames at 10 fps, as ``pretrained:s-tr-synthetic`` was trained on).
+    ``layout``: the model's layout; joints stored on another layout (``joint_names`` in the file) are converted
+    or refused (:func:`skeletal.data.model_inputs.match_layout`).
     """
+    from skeletal.data.model_inputs import match_layout, read_input_array
+
     if str(path) == "synthetic":
         from skeletal.data.synthetic import recognition_arrays
 
@@ -337,17 +343,8 @@ def load_recognition_input(path: str | Path, sample: int = 0) -> np.ndarray:
         from skeletal.data.ntu import pre_normalization, sample_array
 
         return pre_normalization(sample_array(path)[None])[0].astype(np.float32)
-    try:
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                key = "x" if "x" in archive.files else (archive.files[0] if len(archive.files) == 1 else None)
-                if key is None:
-                    raise DataError(f"expected key 'x' (or a single array), found {archive.files}", path)
-                x = archive[key]
-        else:
-            x = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(f"expected a .npy array, an .npz or an NTU .skeleton file ({error})", path) from None
+    x, stored = read_input_array(path, RECOGNITION_KEYS)
+    x = match_layout(x, stored, layout, path)
     if x.ndim == 5:
         if not 0 <= sample < len(x):
             raise DataError(f"sample {sample} out of range: the file holds {len(x)} samples", path)

@@ -137,6 +137,11 @@ def load_split(path: str | Path, task: str) -> Split:
             except ValueError as error:
                 raise DataError(f"cannot read the array ({error})", file) from None
     else:
+        from skeletal.data.model_inputs import is_lift_output, lift_output_refused
+
+        if is_lift_output(path):
+            raise lift_output_refused(path, f"a {task} split holds inputs and targets ({', '.join(keys)}): "
+                                      "skeletal prepare writes them")  # fmt: skip
         try:
             with np.load(path, allow_pickle=False) as archive:
                 missing = [k for k in keys if k not in archive.files]

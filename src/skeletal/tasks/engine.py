@@ -454,17 +454,15 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
     (N, horizon, V, F)`` from the first ``T - horizon`` frames (``seed_frames``); lifting ``(N, T, V, 2)``
     gives ``poses_3d (N, T', V, 3)``. A single sample without the batch axis is accepted.
     """
+    from skeletal.data.model_inputs import is_lift_output, lift_output_refused, read_input_array
     from skeletal.tasks.data import DIMS
 
     task, _ = _task_from_file(model_file)
     input_path = Path(input_path)
-    if not input_path.is_file():
-        raise FileNotFoundError(f"input file {input_path} does not exist")
-    try:
-        loaded = np.load(input_path, allow_pickle=False)
-        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
-    except (ValueError, OSError, KeyError) as error:
-        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", input_path) from None
+    if task.task_name != "recognition" and is_lift_output(input_path):
+        needs = "local joint rotations (N, T, V, F)" if task.task_name == "prediction" else "2D keypoints (N, T, V, 2)"
+        raise lift_output_refused(input_path, f"a {task.task_name} model reads {needs}")
+    x, _ = read_input_array(input_path, ("x",))
     dims = DIMS[task.task_name][0]
     if x.ndim == dims - 1:
         x = x[None]
