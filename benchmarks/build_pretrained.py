@@ -27,6 +27,7 @@ from public_path import ROOT, training_summary  # noqa: E402
 from skeletal import checkpoint  # noqa: E402
 
 FOLDER = ROOT / "src" / "skeletal" / "pretrained"
+SYNTHETIC = "SYNTHETIC motion (skeletal.data.synthetic), no recorded data"
 CMU = "CMU Graphics Lab Motion Capture Database (mocap.cs.cmu.edu), the CMU motion-prediction benchmark's train/ takes"
 ENTRIES = (
     {
@@ -126,7 +127,8 @@ def main() -> None:
             "file": target.name,
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
             "layout": info.skeleton or str(info.model_kwargs.get("skeleton", "")),
-            "training": f"{CMU}; data: `{entry['data']}`; `skeletal train {entry['config']}`; "
+            "training": f"{SYNTHETIC if 'synthetic' in entry['data'] else CMU}; data: `{entry['data']}`; "
+            f"`skeletal train {entry['config']}`; "
             f"{parameters:,} parameters ({json.dumps(info.model_kwargs)}); {training_summary(run)}; weights stored "
             f"in float16 (largest metric change {worst:.3%})",
             "metrics": again,

@@ -133,7 +133,13 @@ def _is_recognition(path: str) -> bool:
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
+    from skeletal.errors import ConfigError
     from skeletal.tasks import evaluate
+
+    for flag in ("data", "data_2d", "classes"):
+        value = getattr(args, flag)
+        if value and not value.startswith("cmu:") and not Path(value).exists():
+            raise ConfigError(f"eval --{flag.replace('_', '-')}: {value} does not exist")
 
     if args.protocol in LIFTING_PROTOCOLS:
         _eval_lifting(args)
@@ -174,13 +180,30 @@ def _eval_lifting(args: argparse.Namespace) -> None:
     print(table)
 
 
+def _check_layout_flag(flag: str, value: str | None) -> None:
+    """A ``--layout`` value that names no layout (nor a layout file) is an error naming the flag."""
+    from skeletal import skeletons
+    from skeletal.errors import ConfigError
+
+    if value:
+        try:
+            skeletons.get(value)
+        except ConfigError as error:
+            raise ConfigError(f"{flag}: {error}") from None
+
+
 def _cmd_lift(args: argparse.Namespace) -> None:
+    from skeletal.errors import ConfigError
     from skeletal.inference.lifting import lift_file
 
     size = None
     if args.image_size:
         width, _, height = args.image_size.lower().partition("x")
+        if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+            raise ConfigError(f"lift --image-size: expected WIDTHxHEIGHT in pixels (e.g. 1280x720), got "
+                              f"{args.image_size!r}")  # fmt: skip
         size = (int(width), int(height))
+    _check_layout_flag("lift --layout", args.layout)
     checkpoint = args.checkpoint or (None if args.model else _default_model("lift --causal" if args.causal else "lift"))
     lifted, written = lift_file(
         args.input, checkpoint=checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,
@@ -271,7 +294,7 @@ def _default_model(command: str) -> str:
     from skeletal import pretrained
 
     entry = pretrained.default(command)
-    data = "CMU motion capture" if entry.training.startswith("CMU") else "the embedded synthetic data"
+    data = "the embedded synthetic data" if entry.training.startswith("SYNTHETIC") else "CMU motion capture"
     print(f"no model given: using pretrained:{entry.name} ({entry.model} on {entry.layout}, trained on {data}; "
           "skeletal models --pretrained)")  # fmt: skip
     return f"{pretrained.PREFIX}{entry.name}"
@@ -285,8 +308,8 @@ def _cmd_predict(args: argparse.Namespace) -> None:
         args.checkpoint, args.input = None, args.checkpoint
     if args.checkpoint is None:
         if args.seconds is None:
-            raise ConfigError("predict: give a model file before INPUT (or --seconds S to forecast with the shipped "
-                              "motion model)")  # fmt: skip
+            raise ConfigError(f"predict: give a model file before INPUT {args.input} (or --seconds S to forecast "
+                              "with the shipped motion model)")  # fmt: skip
         args.checkpoint = _default_model("predict")
     if args.seconds is not None:
         from skeletal.evaluation.forecast import forecast
@@ -344,6 +367,8 @@ def _prepare_keypoints(args: argparse.Namespace) -> None:
         raise ConfigError("prepare keypoints: --labels is required (a CSV with the columns file,label[,split])")
     if args.layout and args.layout_file:
         raise ConfigError("prepare keypoints: give --layout or --layout-file, not both")
+    _check_layout_flag("prepare keypoints --layout", args.layout)
+    _check_layout_flag("prepare keypoints --layout-file", args.layout_file)
     classes = None
     if args.classes:
         classes = [line.strip() for line in Path(args.classes).read_text().splitlines() if line.strip()]
@@ -385,8 +410,13 @@ def _prepare_more(args: argparse.Namespace) -> dict:
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
+    from skeletal.errors import ConfigError
     from skeletal.tasks.demo import print_table, run_demo
 
+    if not args.scale > 0:
+        raise ConfigError(f"demo --scale: expected a positive factor of the training steps, got {args.scale}")
+    if args.threads < 0:
+        raise ConfigError(f"demo --threads: expected a thread count or 0 (the idle cores), got {args.threads}")
     tasks = tuple(args.task) if args.task else ("recognition", "prediction", "lifting")
     rows = run_demo(
         tasks,

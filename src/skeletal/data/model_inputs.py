@@ -15,9 +15,11 @@ layouts and the flag that chooses the layout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,9 +89,17 @@ def match_layout(
     when a chain of converters links them, else a :class:`LayoutError` naming the file, both layouts and ``flag``."""
     from skeletal import skeletons
 
-    if stored is None or expected is None or expected == "":
+    if expected is None or expected == "":
         return x
     target = skeletons.get(expected)
+    if stored is None:
+        if x.shape[-2] != target.num_joints:
+            fits = [n for n in skeletons.names() if skeletons.get(n).num_joints == x.shape[-2]]
+            hint = f" (layouts with {x.shape[-2]} joints: {', '.join(fits)})" if fits else ""
+            raise LayoutError(f"{path}: {x.shape[-2]} joints per frame, but the model is on layout {target.name!r} "
+                              f"({target.num_joints} joints); use a model trained on the input's layout"
+                              f"{hint}")  # fmt: skip
+        return x
     if target.joint_names == stored.joint_names:
         return x
     try:
@@ -99,3 +109,40 @@ def match_layout(
                           f"{target.name!r} and no conversion links them; use a model trained on {stored.name!r} "
                           f"({flag} names the input's layout)") from None  # fmt: skip
     return np.asarray(skeletons.convert(np.asarray(x, dtype=np.float64), stored, target), dtype=np.float32)
+
+
+def check_training_data(
+    splits: Mapping[str, Mapping[str, np.ndarray] | None],
+    model_kwargs: Mapping[str, Any],
+    paths: Mapping[str, str | None],
+) -> None:
+    """Before training: every split's joint count fits ``model.kwargs.skeleton`` and its labels ``num_classes``.
+
+    Raises:
+        ConfigError: Naming the config key, the split's path, what it holds and what the model expects (the layout
+            in the ``meta.json`` beside a prepared split, when there is one).
+    """
+    from skeletal import skeletons
+
+    layout = model_kwargs.get("skeleton")
+    num_classes = model_kwargs.get("num_classes")
+    for name, split in splits.items():
+        if split is None:
+            continue
+        path = paths.get(name)
+        where = f"data.{name} ({path})" if path else f"the {name} split"
+        joints = split["x"].shape[-2]
+        if layout and joints != skeletons.get(layout).num_joints:
+            meta = Path(path).parent / "meta.json" if path else None
+            note = ""
+            if meta is not None and meta.is_file():
+                stored = json.loads(meta.read_text()).get("layout")
+                note = f"; its {meta} says layout {stored!r}" if stored else ""
+            expected = skeletons.get(layout)
+            raise ConfigError(f"{where} holds {joints} joints per frame, but model.kwargs.skeleton "
+                              f"{expected.name!r} has {expected.num_joints}{note}")  # fmt: skip
+        if isinstance(num_classes, int) and "y" in split and len(split["y"]) and split["y"].ndim == 1:
+            top = int(np.max(split["y"]))
+            if top >= num_classes or int(np.min(split["y"])) < 0:
+                raise ConfigError(f"{where} holds labels {int(np.min(split['y']))}..{top} ({top + 1} classes), but "
+                                  f"model.kwargs.num_classes is {num_classes}")  # fmt: skip

@@ -50,14 +50,15 @@ class ForecastResult:
     positions: np.ndarray | None
 
 
-def _cmu_root(data_root: str | Path | None) -> Path:
+def _cmu_root(data_root: str | Path | None, spec: str = "cmu:") -> Path:
     candidates = [data_root, os.environ.get("SKELETAL_CMU_ROOT")]
     candidates += [Path.cwd().parent / "shared/data/cmu-mocap-expmap"]
     candidates += [Path(__file__).resolve().parents[4] / "shared/data/cmu-mocap-expmap"]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
-    raise DataError("cannot find the CMU benchmark; pass data_root or set SKELETAL_CMU_ROOT", "cmu:")
+    raise DataError("cannot find the CMU benchmark folder (cmu-mocap-expmap, with train/ and test/): set "
+                    "SKELETAL_CMU_ROOT=FOLDER (data_root= in Python)", spec)  # fmt: skip
 
 
 def _models_for(layout: str) -> str:
@@ -79,7 +80,7 @@ def read_seed(
             raise LayoutError(
                 f"a cmu: sample is on layout 'cmu38'; the model expects {skeleton.name!r}{_models_for('cmu38')}"
             )
-        frames = read_expmap(_cmu_root(data_root) / spec[4:])[::2]
+        frames = read_expmap(_cmu_root(data_root, spec) / spec[4:])[::2]
         return Seed(np.asarray(expmap_to_rotations(frames)), 60.0, spec, meta={"dataset": "cmu"})
     path = Path(spec)
     if not path.is_file():

@@ -133,7 +133,7 @@ def estimate_image_size(points: np.ndarray) -> tuple[int, int]:
     """Image ``(width, height)`` assumed when the file gives none: the keypoints' bounding box centred in it."""
     finite = points[np.isfinite(points).all(-1)]
     if finite.size == 0:
-        raise DataError("no finite keypoint: cannot estimate the image size")
+        raise DataError("no finite keypoint: cannot estimate the image size (give it with --image-size WxH)")
     low, high = finite.min(0), finite.max(0)
     size = np.maximum(np.ceil(low + high), np.ceil(high - np.minimum(low, 0)) + 1)
     return int(size[0]), int(size[1])
@@ -392,6 +392,9 @@ def lift_keypoints(
     if data.normalized:
         raise DataError("skeletal lift expects pixel keypoints; these are already screen-normalised", data.source)
     points, scores = data.points, data.scores
+    if not ((scores > 0) & np.isfinite(points).all(-1)).any():
+        raise DataError("no keypoint in any frame (every point is NaN or has score 0): nothing to lift",
+                        data.source or None)  # fmt: skip
     if data.skeleton.name != target.name:
         stacked = np.concatenate([points, scores[..., None]], axis=-1)
         options = {"style": style} if (data.skeleton.name, target.name) == ("coco17", "h36m17") else {}

@@ -309,10 +309,14 @@ class SkeletonDataModule(L.LightningDataModule):
         if data.source == "synthetic":
             splits = dict(synthetic_splits(task, seed=seed, **data.synthetic))
         else:
-            splits = {
-                name: None if getattr(data, name) is None else load_split(getattr(data, name), task)
-                for name in ("train", "val", "test")
-            }
+            splits = {}
+            for name in ("train", "val", "test"):
+                path = getattr(data, name)
+                if path is not None and not Path(path).exists():
+                    raise ConfigError(f"data.{name}: {path} does not exist (a prepared split: a folder of x.npy"
+                                      f"{', y.npy' if 'y' in KEYS[task] else ''} or an .npz; skeletal prepare writes "
+                                      "them)")  # fmt: skip
+                splits[name] = None if path is None else load_split(path, task)
         stream = getattr(data, "stream", "joint")
         return cls(
             task, splits["train"], splits["val"], splits["test"], data.batch_size, data.num_workers, seed,

@@ -287,6 +287,11 @@ def train(
     if config.trainer.compile:  # in place: parameters and state-dict keys stay those of the plain model
         task.model.compile(backend=config.trainer.compile_backend, mode=config.trainer.compile_mode)
     data = datamodule or SkeletonDataModule.from_config(config.task, config.data, seed=config.seed)
+    if isinstance(data, SkeletonDataModule):  # a wrong joint count or class count fails here, naming the config key
+        from skeletal.data.model_inputs import check_training_data
+
+        paths = {name: getattr(config.data, name) for name in ("train", "val", "test")}
+        check_training_data(data.splits, config.model.kwargs, paths)
     save_config(config, run_dir / CONFIG_FILE)
     trainer = _trainer(config, run_dir, task)
     if resume and trainer.is_global_zero:
