@@ -680,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lift",
         help="lift 2D keypoints (or a video, with the [video] extra) to 3D poses: .npz + GIF",
         description="Lift a 2D keypoint file (COCO-17 JSON like baseball.json, an OpenPose JSON folder, .npy/.npz) or "
-        "a video (pip install skeletal[video]) to root-relative 3D joints in metres, camera frame, h36m17 layout; "
+        "a video (the [video] extra, README) to root-relative 3D joints in metres, camera frame, h36m17 layout; "
         "missing joints are interpolated over short gaps and longer gaps reported. Writes INPUT_3d.npz (with its "
         "metadata) and INPUT_3d.gif, or for a video INPUT_3d.mp4 (the frames with the 2D keypoints beside the 3D "
         "result).",

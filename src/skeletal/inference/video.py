@@ -6,8 +6,9 @@ run time. It detects one person per frame (33 landmarks, layout ``mediapipe33``)
 (:func:`skeletal.skeletons.convert`) and later, by the lifting pipeline, to ``h36m17``. A landmark's confidence is
 MediaPipe's ``visibility``; frames without a detection are missing (NaN, score 0) and handled by the pipeline.
 
-Install with ``pip install skeletal[video]`` (MediaPipe requires ``numpy<2``; use a separate environment if other
-packages need numpy 2).
+Install the ``[video]`` extra from the clone in an environment of its own (MediaPipe 0.10.21 requires ``numpy<2``):
+``python -m venv .venv-video && . .venv-video/bin/activate && pip install "torch==2.13.0" -e ".[video]"``; its pins
+resolve without backtracking (``benchmarks/video_extra_resolution.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError, DataError
 from skeletal.skeletons import convert, get
 
-INSTALL_HINT = "reading a video needs the optional [video] extra: pip install 'skeletal[video]' (MediaPipe 0.10.21)"
+INSTALL_HINT = (
+    "reading a video needs the optional [video] extra (MediaPipe 0.10.21), in an environment of its own "
+    "because it needs numpy<2; from the clone: python -m venv .venv-video && . .venv-video/bin/activate "
+    "&& pip install 'torch==2.13.0' -e '.[video]'"
+)
 
 
 def _import_mediapipe() -> tuple[Any, Any]:
