@@ -90,3 +90,24 @@ def test_naive_references_compute_the_same_outputs() -> None:
         torch.testing.assert_close(naive, library, atol=1e-5, rtol=1e-5, msg=name)
         with torch.no_grad():  # restored afterwards
             torch.testing.assert_close(model(x), library, atol=0, rtol=0)
+
+
+def test_load_warning_and_threads_on_a_busy_machine(monkeypatch) -> None:
+    import os
+
+    from skeletal import machine
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert machine.load_warning(2) is None
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.5, 6.0, 5.0))
+    warning = machine.load_warning(1)
+    assert warning is not None and "load average 6.5 on 2 cores" in warning
+    assert machine.auto_threads() == 1
+
+
+def test_default_bench_is_one_paper_model_per_task() -> None:
+    from skeletal import models
+
+    assert [models.info(name).task for name in bench.QUICK_MODELS] == ["recognition", "prediction", "lifting"]
+    assert set(bench.QUICK_MODELS) <= set(bench.PAPER_MODELS)

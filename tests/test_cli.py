@@ -267,5 +267,8 @@ def test_bench_prints_and_writes_the_table(tmp_path: Path, capsys) -> None:
     assert all(cell != "-" for cell in cells[3:6] + cells[7:-1])  # times, onnxruntime and layer-by-layer measured
     text = markdown.read_text()
     assert "Machine: " in text and "| test-tiny-gast |" in text and "median of 1 runs" in text
+    progress = captured.err.splitlines()  # a line per model and per measurement, then its time
+    assert "[1/1] test-tiny-gast:" in progress and "  training step at batch 2" in progress
+    assert "  onnxruntime export and throughput" in progress and progress[-2].startswith("  test-tiny-gast done in")
     _one_line_error(capsys, ["bench", "no-such-model"], "unknown model")
     assert "st-tr" in bench.PAPER_MODELS and set(bench.PAPER_MODELS) <= set(models.names())

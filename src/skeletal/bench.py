@@ -50,7 +50,9 @@ PAPER_MODELS: tuple[str, ...] = (
     "st-transformer-amass", "st-transformer-h36m",
     "gast-net-27", "gast-net-243", "videopose3d-27", "videopose3d-243",
 )  # fmt: skip
-"""The models of the papers' tables: the default of ``skeletal bench`` and ``benchmarks/run_all.py``."""
+"""The models of the papers' tables: ``skeletal bench --paper`` and ``benchmarks/run_all.py``."""
+QUICK_MODELS: tuple[str, ...] = ("s-tr", "st-transformer-h36m", "gast-net-27")
+"""One paper model per task: the default of ``skeletal bench`` (a few minutes on 2 cores)."""
 
 
 @dataclass
@@ -167,6 +169,7 @@ def bench_model(
     memory: bool = True,
     overrides: dict[str, Any] | None = None,
     frames: int | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> BenchRow:
     """Measure one model (see the module docstring).
 
@@ -179,7 +182,9 @@ def bench_model(
         memory: Measure the peak training memory in a subprocess.
         overrides: Builder keyword arguments replacing the paper configuration (e.g. a smaller model in tests).
         frames: Input frames replacing the paper's.
+        stage: Called with the name of each measurement as it starts (progress of a long run).
     """
+    say = stage or (lambda _: None)
     kwargs, paper_frames = paper_shape(name)
     kwargs.update(overrides or {})
     frames = paper_frames if frames is None else frames
@@ -197,16 +202,21 @@ def bench_model(
 
         return run
 
+    say(f"forward at batches {small} and {large}")
     with evaluation(model):
         forward_small = median_time(infer(x_small), repeats, warmup)
         forward_large = median_time(infer(x_large), repeats, warmup)
     gflops = flops_per_sample(model, x_small) / 1e9
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    say(f"training step at batch {large}")
     train = median_time(lambda: training_step(model, x_large, optimizer), repeats, warmup)
+    if memory:
+        say("peak training memory (subprocess)")
     peak = peak_training_memory(name, kwargs, frames, large) if memory else None
     onnx_small = onnx_large = None
     if onnx:
+        say("onnxruntime export and throughput")
         with tempfile.TemporaryDirectory() as folder:
             path = export_onnx(model, Path(folder) / "model.onnx", x_small, dynamic_time=False)
             session = onnx_session(path, threads=torch.get_num_threads())
@@ -219,6 +229,7 @@ def bench_model(
         onnx_large, batch=large,
     )  # fmt: skip
     if task == "lifting":
+        say(f"layer-by-layer throughput on {LONG_SEQUENCE} frames")
         row.seq_fps = sequence_throughput(model, repeats, warmup)
     return row
 
@@ -250,12 +261,15 @@ def benchmark(
     onnx: bool = True,
     memory: bool = True,
     progress: Callable[[BenchRow], None] | None = None,
+    stage: Callable[[str, str], None] | None = None,
     **options: Any,
 ) -> list[BenchRow]:
-    """:func:`bench_model` for each name, in order; ``progress`` is called with each finished row."""
+    """:func:`bench_model` for each name, in order; ``progress`` is called with each finished row, ``stage`` with
+    the model's name and each measurement as it starts."""
     rows = []
     for name in names:
-        row = bench_model(name, batch_sizes, repeats, warmup, onnx, memory, **options)
+        announce = None if stage is None else (lambda what, name=name: stage(name, what))
+        row = bench_model(name, batch_sizes, repeats, warmup, onnx, memory, stage=announce, **options)
         rows.append(row)
         if progress is not None:
             progress(row)

@@ -470,31 +470,54 @@ VERIFY_TOLERANCE = 1e-4
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
-    from skeletal import bench, models
+    import time
+
+    import torch
+
+    from skeletal import bench, machine, models
     from skeletal.errors import ConfigError
 
-    names = models.names() if args.all else (args.names or list(bench.PAPER_MODELS))
+    chosen = args.names or list(bench.PAPER_MODELS if args.paper else bench.QUICK_MODELS)
+    names = models.names() if args.all else chosen
     unknown = [name for name in names if name not in models.names()]
     if unknown:
         from skeletal.config import did_you_mean
 
         hint = did_you_mean(unknown[0], models.names())
         raise ConfigError(f"bench: unknown model(s) {', '.join(unknown)}{hint} (see `skeletal models`)")
-    machine = bench.machine_description()
-    print(f"machine: {machine}", file=sys.stderr)
+    if args.threads < 0 or args.repeats < 1 or args.warmup < 0:
+        raise ConfigError("bench: --threads >= 0 (0: the idle cores), --repeats >= 1 and --warmup >= 0")
+    torch.set_num_threads(args.threads or machine.auto_threads())
+    machine_line = bench.machine_description()
+    print(f"machine: {machine_line}", file=sys.stderr)
+    warning = machine.load_warning(torch.get_num_threads())
+    if warning:
+        print(warning, file=sys.stderr)
+    print(f"{len(names)} model(s), median of {args.repeats} runs after {args.warmup} warm-up each", file=sys.stderr)
+    started = {"model": time.perf_counter()}
+
+    def stage(name: str, what: str) -> None:
+        if what.startswith("forward"):
+            started["model"] = time.perf_counter()
+            print(f"[{names.index(name) + 1}/{len(names)}] {name}:", file=sys.stderr, flush=True)
+        print(f"  {what}", file=sys.stderr, flush=True)
 
     def done(row: bench.BenchRow) -> None:
-        print(f"{row.name}: done", file=sys.stderr, flush=True)
+        seconds = time.perf_counter() - started["model"]
+        print(f"  {row.name} done in {seconds:.0f} s", file=sys.stderr, flush=True)
 
     rows = bench.benchmark(
-        names, tuple(args.batch), args.repeats, args.warmup, not args.no_onnx, not args.no_memory, progress=done
-    )
+        names, tuple(args.batch), args.repeats, args.warmup, not args.no_onnx, not args.no_memory, progress=done,
+        stage=stage,
+    )  # fmt: skip
     table = bench.format_table(rows)
     print(table)
     if args.markdown:
         note = f"Batches {args.batch[0]} and N = {args.batch[-1]}; median of {args.repeats} runs after "
         note += f"{args.warmup} warm-up."
-        text = f"# skeletal benchmark\n\nMachine: {machine}.\n{note}\n\n{table}\n"
+        if warning:
+            note += f" {warning.removeprefix('warning: ').capitalize()}."
+        text = f"# skeletal benchmark\n\nMachine: {machine_line}.\n{note}\n\n{table}\n"
         path = Path(args.markdown)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -731,13 +754,18 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="benchmark models: parameters, FLOPs, speed, memory (torch and onnxruntime)",
         description="Measure models at their papers' input shapes on this CPU (median of --repeats runs after "
-        "--warmup runs) and print a Markdown table. Default: the papers' models.",
+        "--warmup runs) and print a Markdown table, with a progress line per measurement on stderr. Default: one "
+        "paper model per task (s-tr, st-transformer-h36m, gast-net-27; a few minutes on 2 cores).",
     )
-    bench_parser.add_argument("names", nargs="*", help="registered model names (default: the papers' models)")
-    bench_parser.add_argument("--all", action="store_true", help="every registered model")
+    bench_parser.add_argument("names", nargs="*", help="registered model names (default: s-tr, st-transformer-h36m, "
+                              "gast-net-27)")  # fmt: skip
+    bench_parser.add_argument("--paper", action="store_true", help="every model of the papers' tables (11; long)")
+    bench_parser.add_argument("--all", action="store_true", help="every registered model (very long)")
     bench_parser.add_argument("--batch", type=int, nargs=2, default=[1, 8], metavar=("SMALL", "LARGE"))
-    bench_parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
-    bench_parser.add_argument("--warmup", type=int, default=2, help="untimed runs before them")
+    bench_parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median; default 3)")
+    bench_parser.add_argument("--warmup", type=int, default=1, help="untimed runs before them (default 1)")
+    bench_parser.add_argument("--threads", type=int, default=0, help="torch threads (default 0: the cores other "
+                              "jobs leave idle; two threads on a busy core are many times slower)")  # fmt: skip
     bench_parser.add_argument("--no-onnx", action="store_true", help="skip onnxruntime")
     bench_parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
     bench_parser.add_argument("--markdown", metavar="PATH", help="also write the table (with the machine) here")
