@@ -12,6 +12,8 @@ from conftest import damp_classifiers
 
 from skeletal import checkpoint, models
 from skeletal.cli import main
+from skeletal.data.module import SkeletonDataModule
+from skeletal.data.streams import make_stream
 from skeletal.data.transforms import to_bones
 from skeletal.errors import ConfigError
 from skeletal.evaluation.recognition import (
@@ -23,7 +25,6 @@ from skeletal.evaluation.recognition import (
     recognition_report,
 )
 from skeletal.models.recognition.two_stream import TwoStream
-from skeletal.tasks.data import SkeletonDataModule, make_stream
 from skeletal.viz.confusion import plot_confusion
 
 SMALL = {"num_classes": 4, "skeleton": "h36m17", "num_persons": 1, "width": 8, "heads": 2}

@@ -67,7 +67,7 @@ class DataConfig:
         test: Prepared test split (defaults to ``val``).
         skeleton: Layout name of the data (flip augmentation, checks); defaults to the model's ``skeleton``.
         stream: Recognition input stream made on the fly from the joints: ``joint``, ``bone``, ``motion`` or
-            ``joint+bone`` (channels concatenated, for the ``*-bones`` models); see :mod:`skeletal.tasks.data`.
+            ``joint+bone`` (channels concatenated, for the ``*-bones`` models); see :mod:`skeletal.data.streams`.
         batch_size: Samples per batch (per device).
         num_workers: DataLoader worker processes.
         synthetic: Keyword arguments of the synthetic generator (sizes, classes, frames...).

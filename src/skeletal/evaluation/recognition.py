@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.data.datasets import load_split
+from skeletal.data.streams import STREAMS, make_stream
 from skeletal.errors import ConfigError, DataError, ShapeError
-from skeletal.tasks.data import STREAMS, load_split, make_stream
 
 
 @dataclass
@@ -113,7 +114,7 @@ def recognition_report(
 
 
 class StreamInput(nn.Module):
-    """A recognition model fed a stream made from the joints (:func:`skeletal.tasks.data.make_stream`).
+    """A recognition model fed a stream made from the joints (:func:`skeletal.data.streams.make_stream`).
 
     Args:
         model: The model trained on ``stream``.
@@ -221,7 +222,7 @@ def class_names_of(split: str | Path | None, config: dict[str, Any]) -> tuple[st
 
 
 def _stored_test_split(config: dict[str, Any]) -> dict[str, np.ndarray]:
-    from skeletal.tasks.data import synthetic_splits
+    from skeletal.data.datasets import synthetic_splits
 
     data = config.get("data", {}) or {}
     if data.get("source") == "synthetic":

@@ -27,9 +27,10 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from skeletal.config import Config, load_config, save_config
+from skeletal.data.datasets import load_split
+from skeletal.data.module import SkeletonDataModule
 from skeletal.errors import ConfigError, DataError
 from skeletal.tasks.base import SkeletalTask
-from skeletal.tasks.data import SkeletonDataModule, load_split
 from skeletal.tasks.lifting import LiftingTask
 from skeletal.tasks.prediction import PredictionTask
 from skeletal.tasks.recognition import RecognitionTask
@@ -450,7 +451,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
     (N, horizon, V, F)`` from the first ``T - horizon`` frames (``seed_frames``); lifting ``(N, T, V, 2)``
     gives ``poses_3d (N, T', V, 3)``. A single sample without the batch axis is accepted.
     """
-    from skeletal.tasks.data import DIMS
+    from skeletal.data.datasets import DIMS
 
     task, _ = _task_from_file(model_file)
     input_path = Path(input_path)
