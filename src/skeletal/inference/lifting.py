@@ -215,7 +215,7 @@ class Lifted3D:
 
 def weights_checksum(model: nn.Module) -> str:
     """SHA-256 of the model's tensors (the model file's checksum when it came from one)."""
-    from skeletal.checkpoint import _state_tensors, tensor_checksum
+    from skeletal.checkpoint.format import _state_tensors, tensor_checksum
 
     stored = getattr(getattr(model, "skeletal_info", None), "tensors_sha256", None)
     if stored:
