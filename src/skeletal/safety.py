@@ -16,18 +16,15 @@ from pathlib import Path
 from skeletal.errors import DataError, UnsafeFileError
 
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".tar")
-
-
 MAX_FILE_BYTES = 16 << 30
 """Largest model file read (16 GiB)."""
-
-
 _PICKLE_ALLOWED_BY_USER = False
 
 
 @contextlib.contextmanager
 def pickle_allowed(allowed: bool = True) -> Iterator[None]:
-    """The command line's ``--allow-pickle``: every :func:`load` inside the block accepts pickle-based files."""
+    """The command line's ``--allow-pickle``: every :func:`skeletal.checkpoint.load` inside the block accepts
+    pickle-based files."""
     global _PICKLE_ALLOWED_BY_USER
     previous, _PICKLE_ALLOWED_BY_USER = _PICKLE_ALLOWED_BY_USER, allowed
     try:

@@ -24,8 +24,6 @@ from skeletal.safety import PICKLE_SUFFIXES
 
 FORMAT = "skeletal/2"
 """Format tag; ``skeletal/1`` files (development versions, checksum of the tensors only) are not read."""
-
-
 _SKELETON_TAG = "__skeleton__"
 
 

@@ -18,12 +18,8 @@ from skeletal.errors import ConfigError, DataError
 
 MAX_HEADER_BYTES = 64 << 20
 """Largest safetensors header read (64 MiB of JSON: names, shapes and metadata; real files hold a few KB)."""
-
-
 MAX_KWARG = 1 << 16
 """Largest integer model argument accepted for a builder that cannot be checked on the meta device."""
-
-
 _DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
                 "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}  # fmt: skip
 
