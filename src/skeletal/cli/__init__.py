@@ -59,7 +59,7 @@ VERBOSE_HELP = "keep Lightning's banners and tips and third-party warnings and l
 
 def quiet_third_party(verbose: bool) -> None:
     """Default: silence the informational output of the libraries below (Lightning's banners through
-    :func:`skeletal.tasks.engine.quiet_lightning`, MediaPipe's glog/absl lines, Python warnings raised inside
+    :func:`skeletal.tasks.trainer.quiet_lightning`, MediaPipe's glog/absl lines, Python warnings raised inside
     third-party packages). ``verbose``: keep all of it (``SKELETAL_VERBOSE=1`` for the engine)."""
     import warnings
 
