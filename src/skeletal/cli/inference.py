@@ -29,7 +29,7 @@ def _cmd_predict(args: argparse.Namespace) -> None:
         return
     output = args.output or str(Path(args.input).with_suffix("")) + "_pred.npz"
     if args.ensemble or is_recognition(args.checkpoint):
-        from skeletal.evaluation.recognition import predict_recognition
+        from skeletal.inference.recognition import predict_recognition
 
         path = predict_recognition(args.checkpoint, args.input, output, args.ensemble, batch_size=args.batch_size)
     else:

@@ -11,7 +11,8 @@ from skeletal.cli._shared import Subparsers, default_model
 def _cmd_viz_attention(args: argparse.Namespace) -> None:
     from skeletal import models
     from skeletal.errors import ConfigError
-    from skeletal.evaluation.recognition import draw_attention, load_recognition_input, load_recognition_model
+    from skeletal.inference.recognition import load_recognition_input, load_recognition_model
+    from skeletal.viz.attention import draw_attention
 
     if args.input is None:  # `skeletal viz attention INPUT`: the only positional is the input
         args.model, args.input = default_model("viz attention"), args.model
