@@ -155,7 +155,7 @@ def save(
     Args:
         path: Destination (``.safetensors``).
         model: The model; its ``state_dict`` is stored.
-        model_name: Registry name, so that :func:`load` can rebuild it.
+        model_name: Registry name, so that :func:`skeletal.checkpoint.load` can rebuild it.
         model_kwargs: Keyword arguments of the registry builder.
         task: Task name (defaults to the registry's).
         skeleton: Layout name of the training data.

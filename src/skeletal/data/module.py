@@ -68,7 +68,8 @@ class SkeletonDataModule(L.LightningDataModule):
         batch_size: Samples per batch and device.
         num_workers: Loader worker processes (persistent when > 0).
         seed: Seed of the training order (``seed + epoch`` each epoch, see :class:`EpochShuffleSampler`).
-        stream: Recognition input stream made on the fly from the stored joints (:data:`STREAMS`).
+        stream: Recognition input stream made on the fly from the stored joints
+            (:data:`~skeletal.data.streams.STREAMS`).
         skeleton: Layout of the data (needed by the bone streams).
     """
 
