@@ -133,3 +133,28 @@ def test_lower_layers_never_import_tasks_or_cli(path: Path) -> None:
 def test_no_source_file_exceeds_the_line_limit() -> None:
     long = {str(p.relative_to(SRC)): n for p in _modules() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, f"split these along their seams (at most {MAX_LINES} lines): {long}"
+
+
+def _readme_map() -> set[str]:
+    """Paths (``skeletal/data/h36m/``, ``skeletal/data/h36m/cameras.py``) of the README's module map."""
+    text = (SRC.parent / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Module map", 1)[1].split("```", 2)[1]
+    paths, stack = set(), []
+    for line in block.splitlines()[2:]:  # after the language tag and the `src/skeletal/` line
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip())) // 2 - 1
+        name = line.split()[0]
+        stack[depth:] = [name]
+        paths.add("skeletal/" + "".join(stack))
+    return paths
+
+
+def test_readme_module_map_matches_the_tree() -> None:
+    tree = set()
+    for path in _modules():
+        relative = path.relative_to(SRC)
+        subpackage = path.name == "__init__.py" and path.parent != PACKAGE
+        tree.add(relative.parent.as_posix() + "/" if subpackage else relative.as_posix())
+    listed = _readme_map()
+    assert listed == tree, f"README module map: add {sorted(tree - listed)}, remove {sorted(listed - tree)}"
