@@ -102,6 +102,24 @@ def load_split(path: str | Path, task: str) -> Split:
     return arrays
 
 
+def load_input(path: str | Path) -> np.ndarray:
+    """The model input of ``skeletal predict``: a ``.npy`` array, or the array ``x`` of an ``.npz``.
+
+    Raises:
+        FileNotFoundError: No such file.
+        DataError: Neither a readable ``.npy`` nor an ``.npz`` holding ``x``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file {path} does not exist")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
+    except (ValueError, OSError, KeyError) as error:
+        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", path) from None
+    return x
+
+
 def _prepared_part(path: Path, task: str) -> Split:
     """A part written by the readers' ``prepare_*`` (``{part}_data.npy`` with ``{part}_label.json``)."""
     import json

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.data.datasets import load_input
 from skeletal.data.streams import STREAMS, make_stream
 from skeletal.errors import ConfigError, DataError
 
@@ -121,13 +122,7 @@ def predict_recognition(
     """
     model, _ = load_recognition_model(model_file, ensemble)
     input_path = Path(input_path)
-    if not input_path.is_file():
-        raise FileNotFoundError(f"input file {input_path} does not exist")
-    try:
-        loaded = np.load(input_path, allow_pickle=False)
-        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
-    except (ValueError, OSError, KeyError) as error:
-        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", input_path) from None
+    x = load_input(input_path)
     if x.ndim == 4:
         x = x[None]
     if x.ndim != 5:

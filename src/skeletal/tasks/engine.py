@@ -264,17 +264,11 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
     (N, horizon, V, F)`` from the first ``T - horizon`` frames (``seed_frames``); lifting ``(N, T, V, 2)``
     gives ``poses_3d (N, T', V, 3)``. A single sample without the batch axis is accepted.
     """
-    from skeletal.data.datasets import DIMS
+    from skeletal.data.datasets import DIMS, load_input
 
     task, _ = _task_from_file(model_file)
     input_path = Path(input_path)
-    if not input_path.is_file():
-        raise FileNotFoundError(f"input file {input_path} does not exist")
-    try:
-        loaded = np.load(input_path, allow_pickle=False)
-        x = loaded["x"] if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
-    except (ValueError, OSError, KeyError) as error:
-        raise DataError(f"expected a .npy array or an .npz with key 'x' ({error})", input_path) from None
+    x = load_input(input_path)
     dims = DIMS[task.task_name][0]
     if x.ndim == dims - 1:
         x = x[None]
