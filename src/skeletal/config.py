@@ -98,7 +98,9 @@ class OptimConfig:
     Prediction augmentation (ST-Transformer supplement, "Data augmentation", H3.6M): each training window is reversed in
     time with probability ``reverse_train`` and mirrored with probability ``mirror_train``. ``zero_init_head``
     (prediction, not in the paper) sets the residual models' output projection to zero before training, so that
-    training starts from the zero-velocity solution instead of a random offset of every pose.
+    training starts from the zero-velocity solution instead of a random offset of every pose. ``train_frames``
+    (prediction, not in the paper) trains on a random crop of that many consecutive frames of each training window,
+    so that a model with a shorter ``window`` than the prepared data trains on it.
     """
 
     lr: float | None = None
@@ -119,6 +121,7 @@ class OptimConfig:
     reverse_train: float = 0.0  # prediction: probability of playing a training window backwards
     mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
     zero_init_head: bool = False  # prediction: output projection starts at zero (training starts at zero-velocity)
+    train_frames: int | None = None  # prediction: random crops of this many frames of each training window
     bn_momentum: list[float] | None = None  # lifting: [initial, final] batch-norm momentum, decayed per epoch
 
 
@@ -251,7 +254,7 @@ def _validate_values(config: Config) -> None:
            o.weight_decay)  # fmt: skip
     _check(all(m >= 0 for m in o.milestones), "optim.milestones", "epochs >= 0", o.milestones)
     _check(o.warmup >= 1, "optim.warmup", "a positive number of steps", o.warmup)
-    for key in ("d_model", "seed_frames", "horizon"):
+    for key in ("d_model", "seed_frames", "horizon", "train_frames"):
         value = getattr(o, key)
         _check(value is None or value >= 1, f"optim.{key}", "a positive integer", value)
     _check(o.patience is None or o.patience >= 0, "optim.patience", "an integer >= 0 (0: no early stopping)",
