@@ -68,7 +68,9 @@ class OptimConfig:
     Prediction augmentation (ST-Transformer supplement, "Data augmentation", H3.6M): each training window is reversed in
     time with probability ``reverse_train`` and mirrored with probability ``mirror_train``. ``zero_init_head``
     (prediction, not in the paper) sets the residual models' output projection to zero before training, so that
-    training starts from the zero-velocity solution instead of a random offset of every pose.
+    training starts from the zero-velocity solution instead of a random offset of every pose. ``train_frames``
+    (prediction, not in the paper) trains on a random crop of that many consecutive frames of each training window,
+    so that a model with a shorter ``window`` than the prepared data trains on it.
     """
 
     lr: float | None = None
@@ -89,6 +91,7 @@ class OptimConfig:
     reverse_train: float = 0.0  # prediction: probability of playing a training window backwards
     mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
     zero_init_head: bool = False  # prediction: output projection starts at zero (training starts at zero-velocity)
+    train_frames: int | None = None  # prediction: random crops of this many frames of each training window
     bn_momentum: list[float] | None = None  # lifting: [initial, final] batch-norm momentum, decayed per epoch
 
 

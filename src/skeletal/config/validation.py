@@ -81,7 +81,7 @@ def _validate_values(config: Config) -> None:
            o.weight_decay)  # fmt: skip
     _check(all(m >= 0 for m in o.milestones), "optim.milestones", "epochs >= 0", o.milestones)
     _check(o.warmup >= 1, "optim.warmup", "a positive number of steps", o.warmup)
-    for key in ("d_model", "seed_frames", "horizon"):
+    for key in ("d_model", "seed_frames", "horizon", "train_frames"):
         value = getattr(o, key)
         _check(value is None or value >= 1, f"optim.{key}", "a positive integer", value)
     _check(o.patience is None or o.patience >= 0, "optim.patience", "an integer >= 0 (0: no early stopping)",
