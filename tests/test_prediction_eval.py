@@ -8,14 +8,13 @@ import torch
 
 from skeletal import models, skeletons
 from skeletal.data.augment_prediction import mirror_positions, mirror_rotations, reverse_time
+from skeletal.data.expmap import expmap_rotations
 from skeletal.errors import ConfigError
+from skeletal.evaluation.long_horizon import long_horizon_protocol, random_windows
 from skeletal.evaluation.prediction import (
     CMU_TRUE_MS,
     PredictionTable,
     amass_protocol,
-    expmap_rotations,
-    long_horizon_protocol,
-    random_windows,
     to_matrices,
 )
 from skeletal.geometry import axis_angle_to_matrix, convert_rotations, forward_kinematics
