@@ -11,6 +11,7 @@ import torch
 from test_kill_resume import config, data
 
 from skeletal.tasks import engine, train
+from skeletal.tasks.trainer import AtomicCheckpointIO
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -37,7 +38,7 @@ def test_signal_writes_a_resumable_checkpoint(tmp_path: Path, monkeypatch, capsy
 
 
 def test_checkpoint_io_is_atomic_and_follows_the_umask(tmp_path: Path) -> None:
-    io = engine.AtomicCheckpointIO()
+    io = AtomicCheckpointIO()
     target = tmp_path / "last.ckpt"
     io.save_checkpoint({"global_step": 1}, target)
     previous = os.umask(0o022)

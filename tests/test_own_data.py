@@ -207,7 +207,11 @@ def test_video_without_the_extra_names_the_file_and_the_install(tmp_path: Path) 
     (folder / "a.mp4").write_bytes(b"not really a video")
     (folder / "labels.csv").write_text("a.mp4,wave\n")
     with pytest.raises(ConfigError, match=r"a\.mp4.*\[video\]"):
-        prepare_keypoints(folder, tmp_path / "out", folder / "labels.csv")
+        prepare_keypoints(folder, tmp_path / "out", folder / "labels.csv")  # no detector
+    from skeletal.inference.video import detect_keypoints
+
+    with pytest.raises(ConfigError, match=r"a\.mp4.*\[video\] extra.*environment of its own"):
+        prepare_keypoints(folder, tmp_path / "out", folder / "labels.csv", detector=detect_keypoints)
 
 
 def test_cli_prepare_keypoints_names_the_flag(tmp_path: Path, capsys) -> None:

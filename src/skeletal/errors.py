@@ -6,6 +6,7 @@ Every error a user can cause (a missing or corrupt file, a wrong joint count, Na
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from os import PathLike
 
 
@@ -50,3 +51,11 @@ class ConfigError(SkeletalError, ValueError):
 
 class UnsafeFileError(SkeletalError):
     """A model file would need unpickling (arbitrary code execution) and the user did not allow it."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'max_epochs'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -50,7 +50,7 @@ def _joint(value: Any, names: tuple[str, ...], path: Path, key: str, allow_root:
         return value
     if isinstance(value, str) and value in names:
         return names.index(value)
-    from skeletal.config import did_you_mean
+    from skeletal.errors import did_you_mean
 
     hint = did_you_mean(str(value), names)
     raise ConfigError(f"{path}: {key}: {value!r} is not one of the joints{hint}")
@@ -71,7 +71,7 @@ def layout_from_dict(values: Any, path: str | PathLike[str], default_name: str =
         raise ConfigError(f"{path}: expected a mapping with joints, parents, left, right, center")
     unknown = [key for key in values if key not in KEYS]
     if unknown:
-        from skeletal.config import did_you_mean
+        from skeletal.errors import did_you_mean
 
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}{did_you_mean(str(unknown[0]), KEYS)} "
                           f"(keys: {', '.join(KEYS)})")  # fmt: skip
@@ -125,10 +125,10 @@ def read_layout(path: str | PathLike[str]) -> Skeleton:
     else:
         import yaml
 
-        from skeletal.config import safe_yaml
-
         try:
-            values = safe_yaml(text, str(path))
+            if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+                raise ConfigError(f"layout file {path}: YAML aliases (*name) are not accepted; write the lists out")
+            values = yaml.safe_load(text)  # bounded: at most MAX_LAYOUT_BYTES and no aliases to expand
         except yaml.YAMLError as error:
             raise ConfigError(f"layout file {path}: not valid YAML ({error})".replace("\n", " ")) from None
     return layout_from_dict(values, path)

@@ -172,7 +172,7 @@ def get(name: str | PathLike[str] | Skeleton) -> Skeleton:
 
     if is_layout_file(name):
         return get_layout_file(name)
-    from skeletal.config import did_you_mean
+    from skeletal.errors import did_you_mean
 
     hint = did_you_mean(str(name), names())
     raise ConfigError(f"unknown skeleton layout {name!r}{hint} (known layouts: {', '.join(names())}; or a layout "

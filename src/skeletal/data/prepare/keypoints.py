@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -41,6 +41,7 @@ import numpy as np
 
 from skeletal import skeletons
 from skeletal.data.prepare._output import _Output
+from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError, DataError, SkeletalError
 from skeletal.skeletons import Skeleton
 from skeletal.skeletons.layouts import BUILTIN_LAYOUTS as BUILTIN
@@ -157,12 +158,21 @@ def _bvh_layout(skeleton: Skeleton) -> Skeleton:
                     center=skeleton.root, source=f"BVH hierarchy ({skeleton.name})")  # fmt: skip
 
 
-def read_clip(path: str | PathLike[str], layout: str | Skeleton | None = None, coordinates: str = "2d") -> _Clip:
+Detector = Callable[[Path], Keypoints]
+"""Video -> 2D keypoints; the command line passes :func:`skeletal.inference.video.detect_keypoints` (MediaPipe)."""
+
+
+def read_clip(
+    path: str | PathLike[str],
+    layout: str | Skeleton | None = None,
+    coordinates: str = "2d",
+    detector: Detector | None = None,
+) -> _Clip:
     """One clip as ``(M, T, V, C)`` values (``x, y, score`` for 2D, ``x, y, z`` for 3D) and its layout.
 
     Raises:
         DataError: The file is missing or unreadable, or its joint count does not fit ``layout``.
-        ConfigError: A video without the ``[video]`` extra.
+        ConfigError: A video without a ``detector`` or without the ``[video]`` extra.
     """
     from skeletal.data.keypoints import read_keypoints
 
@@ -195,10 +205,11 @@ def read_clip(path: str | PathLike[str], layout: str | Skeleton | None = None, c
         _check_count(layout_3d, values.shape[2], path)
         return _Clip(values, np.asarray(np.isfinite(values).all(-1)), layout_3d, None, three_d=True)
     if suffix in VIDEO_SUFFIXES:
-        from skeletal.inference.video import detect_keypoints
-
+        if detector is None:
+            raise ConfigError(f"{path}: a video needs a 2D detector: detector=skeletal.inference.video."
+                              "detect_keypoints (the [video] extra; skeletal prepare keypoints passes it)")  # fmt: skip
         try:
-            keypoints = detect_keypoints(path)
+            keypoints = detector(path)
         except ConfigError as error:
             raise ConfigError(f"{path}: {error}") from None
     else:
@@ -256,6 +267,7 @@ def prepare_keypoints(
     seed: int = 0,
     classes: Sequence[str] | None = None,
     coordinates: str = "2d",
+    detector: Detector | None = None,
 ) -> dict[str, Any]:
     """Prepare a folder of labelled clips for ``skeletal train`` (see the module docstring for what is written).
 
@@ -273,6 +285,7 @@ def prepare_keypoints(
         classes: Class names in label order; default the CSV's labels, sorted. A label outside it is an error.
         coordinates: ``"2d"`` keypoints (``x, y, score``) or ``"3d"`` joints (``.npy``/``.npz`` ``(T, V, 3)``; BVH
             files are always 3D).
+        detector: Video -> 2D keypoints, for the clips that are videos (:data:`Detector`).
 
     Returns:
         The fingerprint (with ``skipped`` and ``out_dir``) and ``splits``: the number of clips per split.
@@ -292,7 +305,7 @@ def prepare_keypoints(
     names = list(classes) if classes is not None else sorted({row.label for row in rows})
     for row in rows:
         if row.label not in names:
-            from skeletal.config import did_you_mean
+            from skeletal.errors import did_you_mean
 
             raise DataError(f"label {row.label!r} is not one of the classes ({', '.join(names)})"
                             f"{did_you_mean(row.label, names)}", labels, f"line {row.line}")  # fmt: skip
@@ -307,7 +320,7 @@ def prepare_keypoints(
     for row in rows:
         path = root / row.file
         try:
-            clip = read_clip(path, skeleton, coordinates)
+            clip = read_clip(path, skeleton, coordinates, detector)
             if three_d is not None and clip.three_d != three_d:
                 raise DataError(f"{'3D joints' if clip.three_d else '2D keypoints'} among "
                                 f"{'3D joints' if three_d else '2D keypoints'} (as {first_file})", path)  # fmt: skip
