@@ -141,3 +141,26 @@ def test_prepare_kinetics(tmp_path: Path) -> None:
     assert data.shape == (2, 2, 300, 18, 3) and result["shape"] == [2, 2, 300, 18, 3]
     assert json.loads((tmp_path / "out" / "val_label.json").read_text())["labels"] == [1, 2]
     np.testing.assert_allclose(data[1, 0, 0, 0], [-0.1, -0.1, 1.0], atol=1e-6)
+
+
+def test_coco_results_list_and_annotation_file(tmp_path: Path) -> None:
+    pose = [[10.0 * j, 20.0 + j, 0.9] for j in range(17)]
+    flat = [value for joint in pose for value in joint]
+    results = [
+        {"image_id": 2, "category_id": 1, "keypoints": flat, "score": 0.5},
+        {"image_id": 1, "category_id": 1, "keypoints": flat, "score": 0.9},
+        {"image_id": 2, "category_id": 1, "keypoints": [v + 1 for v in flat[:-1]] + [0.0], "score": 0.8},
+    ]
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    keypoints = read_keypoints(tmp_path / "results.json")
+    assert keypoints.skeleton.name == "coco17" and keypoints.points.shape == (2, 2, 17, 2)
+    assert keypoints.points[0, 1, 0, 0] == 1.0  # frame 2, best score first: the shifted detection
+    assert keypoints.scores[0, 1, 16] == 0 and np.isnan(keypoints.points[0, 1, 16]).all()  # confidence 0: missing
+    assert np.isnan(keypoints.points[1, 0]).all()  # one person in frame 1
+    annotations = {"images": [{"id": 7}], "annotations": [{"image_id": 7, "keypoints": [1, 2, 2] * 17, "track_id": 3}]}
+    (tmp_path / "annotations.json").write_text(json.dumps(annotations))
+    single = read_keypoints(tmp_path / "annotations.json")
+    assert single.points.shape == (1, 1, 17, 2) and np.all(single.scores == 1)  # visibility 2 -> 1
+    (tmp_path / "bad.json").write_text(json.dumps([{"image_id": 1}]))
+    with pytest.raises(DataError, match="bad.json, detection 0: expected 'image_id' and a 'keypoints' list"):
+        read_keypoints(tmp_path / "bad.json")

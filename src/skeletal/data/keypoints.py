@@ -2,6 +2,8 @@
 
 Formats:
 
+- COCO keypoint JSON: a detector's results list or an annotation file, one entry per person and frame
+  (:func:`read_coco_json`).
 - Kinetics-skeleton style JSON (``{"label", "label_index", "data": [{"frame_index", "skeleton": [{"pose",
   "score"}]}]}``); ``pose`` flat ``[x0, y0, x1, y1, ...]`` or nested ``[[x, y], ...]``, ``score`` flat or nested
   ``[[s], ...]``. Frames are placed by ``frame_index - min(frame_index)`` (gaps become missing frames); tracks
@@ -132,6 +134,8 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
     """Read a Kinetics-skeleton style JSON (see the module docstring) into pixel or normalised keypoints."""
     path = Path(path)
     content = _load_json(path)
+    if isinstance(content, list) or (isinstance(content, dict) and "annotations" in content):
+        return read_coco_json(content, path, layout)
     frames = content.get("data") if isinstance(content, dict) else None
     if not isinstance(frames, list) or not frames:
         raise DataError("expected a non-empty 'data' list of frames", path)
@@ -160,6 +164,55 @@ def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton |
     points, scores = _finish(points, scores)
     meta = {k: v for k, v in content.items() if k != "data"}
     return Keypoints(skeleton, points, scores, source=str(path), meta={**meta, "first_frame_index": start})
+
+
+def read_coco_json(content: Any, path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
+    """COCO keypoints of a video's frames: a detector's results list ``[{"image_id", "keypoints": [x, y, v] * V,
+    "score", "track_id"?}]`` or an annotation file ``{"images", "annotations": [...]}``.
+
+    Frames are the distinct ``image_id`` values in order (numbers numerically, names by name); tracks are the
+    ``track_id`` when every detection has one, else the detections of a frame by descending ``score``. The third
+    value of a keypoint is its confidence (a COCO visibility flag 1 or 2 counts as 1; 0 is missing).
+    """
+    path = Path(path)
+    detections = content.get("annotations") if isinstance(content, dict) else content
+    if not isinstance(detections, list) or not detections or not all(isinstance(d, dict) for d in detections):
+        raise DataError("expected a non-empty list of COCO detections {image_id, keypoints, score}", path)
+    for n, detection in enumerate(detections):
+        if type(detection.get("image_id")) not in (int, str) or not isinstance(detection.get("keypoints"), list):
+            raise DataError("expected 'image_id' and a 'keypoints' list", path, f"detection {n}")
+        if type(detection.get("score", 1.0)) not in (int, float):
+            raise DataError(f"expected a number 'score', found {detection.get('score')!r}"[:120], path, f"detection {n}")
+    if len({type(d["image_id"]) for d in detections}) > 1:
+        raise DataError("image_id values mix numbers and names", path)
+    count = len(detections[0]["keypoints"]) // 3
+    skeleton = _layout(layout, count, path)
+    images = sorted({d["image_id"] for d in detections})
+    frame_of = {image: t for t, image in enumerate(images)}
+    tracked = all(type(d.get("track_id")) is int for d in detections)
+    tracks_of: dict[Any, int] = {}
+    slots: list[tuple[int, int, np.ndarray]] = []
+    per_frame: dict[int, int] = {}
+    order = sorted(range(len(detections)), key=lambda n: -float(detections[n].get("score", 1.0)))
+    for n in order:
+        detection = detections[n]
+        values = _vector(detection["keypoints"], 3 * count, path, f"detection {n}", "keypoints").reshape(count, 3)
+        frame = frame_of[detection["image_id"]]
+        if tracked:
+            track = tracks_of.setdefault(detection["track_id"], len(tracks_of))
+        else:
+            track = per_frame.get(frame, 0)
+            per_frame[frame] = track + 1
+        slots.append((track, frame, values))
+    tracks = 1 + max(track for track, _, _ in slots)
+    check_allocation((tracks, len(images), count, 3), 8, path, None, f"{tracks} people x {len(images)} frames")
+    points = np.full((tracks, len(images), count, 2), np.nan)
+    scores = np.zeros((tracks, len(images), count))
+    for track, frame, values in slots:
+        points[track, frame] = values[:, :2]
+        scores[track, frame] = np.where(values[:, 2] > 1, 1.0, values[:, 2])
+    points, scores = _finish(points, scores)
+    return Keypoints(skeleton, points, scores, source=str(path), meta={"format": "coco", "image_ids": images})
 
 
 _OPENPOSE_NUMBER = re.compile(r"(\d+)_keypoints\.json")
