@@ -182,7 +182,8 @@ def read_coco_json(content: Any, path: str | PathLike[str], layout: str | Skelet
         if type(detection.get("image_id")) not in (int, str) or not isinstance(detection.get("keypoints"), list):
             raise DataError("expected 'image_id' and a 'keypoints' list", path, f"detection {n}")
         if type(detection.get("score", 1.0)) not in (int, float):
-            raise DataError(f"expected a number 'score', found {detection.get('score')!r}"[:120], path, f"detection {n}")
+            found = f"{detection.get('score')!r}"[:60]
+            raise DataError(f"expected a number 'score', found {found}", path, f"detection {n}")
     if len({type(d["image_id"]) for d in detections}) > 1:
         raise DataError("image_id values mix numbers and names", path)
     count = len(detections[0]["keypoints"]) // 3
