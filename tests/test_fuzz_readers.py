@@ -250,6 +250,13 @@ def test_fuzz_keypoints_json(shared_data: Path, record_property) -> None:
              check_keypoints, record_property)  # fmt: skip
 
 
+def test_fuzz_keypoints_coco_json(record_property) -> None:
+    flat = [round(v, 2) for j in range(17) for v in (10.0 * j, 20.0 + j, 0.9)]
+    seed = json.dumps([{"image_id": i % 3, "keypoints": flat, "score": 0.5 + 0.1 * i} for i in range(4)]).encode()
+    run_fuzz("keypoints.read_keypoints (COCO results JSON)", seed, "results.json", keypoints.read_keypoints,
+             check_keypoints, record_property)  # fmt: skip
+
+
 def test_fuzz_kinetics_json(record_property) -> None:
     seed = json.dumps(kinetics_video([[(0.1, 0.2), (0.6, 0.9)], [(0.3, 0.8)], []]), indent=0).encode()
 
