@@ -22,7 +22,12 @@ def _run(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "skeletal.cli", *arguments], capture_output=True, text=True, env=env)
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["models", "--task", "lifting"], ["lift"], ["models", "--nope"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [["--help"], ["models", "--task", "lifting"], ["lift"], ["models", "--nope"],
+     ["lift", "x.npy", "--image-size", "640"], ["demo", "--scale", "-1"], ["bench", "--repeats", "0"],
+     ["eval", "m.safetensors", "--data", "nope"], ["prepare", "keypoints", "clips", "out"]],
+)  # fmt: skip
 def test_commands_that_need_no_model_do_not_import_torch(arguments: list[str]) -> None:
     code = "import sys, runpy; sys.argv = ['skeletal', *sys.argv[1:]]\n"
     code += "try:\n    runpy.run_module('skeletal.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"

@@ -9,12 +9,13 @@ from skeletal.cli._shared import Subparsers
 
 def _cmd_demo(args: argparse.Namespace) -> None:
     from skeletal.errors import ConfigError
-    from skeletal.tasks.demo import print_table, run_demo
 
     if not args.scale > 0:
         raise ConfigError(f"demo --scale: expected a positive factor of the training steps, got {args.scale}")
     if args.threads < 0:
         raise ConfigError(f"demo --threads: expected a thread count or 0 (the idle cores), got {args.threads}")
+    from skeletal.tasks.demo import print_table, run_demo  # torch and Lightning: after the argument checks
+
     tasks = tuple(args.task) if args.task else ("recognition", "prediction", "lifting")
     rows = run_demo(
         tasks,

@@ -39,7 +39,6 @@ def _cmd_predict(args: argparse.Namespace) -> None:
 
 def _cmd_lift(args: argparse.Namespace) -> None:
     from skeletal.errors import ConfigError
-    from skeletal.inference.lifting import lift_file
 
     size = None
     if args.image_size:
@@ -49,6 +48,8 @@ def _cmd_lift(args: argparse.Namespace) -> None:
                               f"{args.image_size!r}")  # fmt: skip
         size = (int(width), int(height))
     check_layout_flag("lift --layout", args.layout)
+    from skeletal.inference.lifting import lift_file  # torch: after the argument checks
+
     checkpoint = args.checkpoint or (None if args.model else default_model("lift --causal" if args.causal else "lift"))
     lifted, written = lift_file(
         args.input, checkpoint=checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,

@@ -131,10 +131,13 @@ VERIFY_TOLERANCE = 1e-4
 def _cmd_bench(args: argparse.Namespace) -> None:
     import time
 
+    from skeletal.errors import ConfigError
+
+    if args.threads < 0 or args.repeats < 1 or args.warmup < 0:
+        raise ConfigError("bench: --threads >= 0 (0: the idle cores), --repeats >= 1 and --warmup >= 0")
     import torch
 
     from skeletal import bench, machine, models
-    from skeletal.errors import ConfigError
 
     chosen = args.names or list(bench.PAPER_MODELS if args.paper else bench.QUICK_MODELS)
     names = models.names() if args.all else chosen
@@ -144,8 +147,6 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 
         hint = did_you_mean(unknown[0], models.names())
         raise ConfigError(f"bench: unknown model(s) {', '.join(unknown)}{hint} (see `skeletal models`)")
-    if args.threads < 0 or args.repeats < 1 or args.warmup < 0:
-        raise ConfigError("bench: --threads >= 0 (0: the idle cores), --repeats >= 1 and --warmup >= 0")
     torch.set_num_threads(args.threads or machine.auto_threads())
     machine_line = bench.machine_description()
     print(f"machine: {machine_line}", file=sys.stderr)

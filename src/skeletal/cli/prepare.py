@@ -41,9 +41,7 @@ def _prepare_keypoints(args: argparse.Namespace) -> None:
     """``skeletal prepare keypoints DIR OUT --labels labels.csv`` (:func:`skeletal.data.prepare.prepare_keypoints`)."""
     from pathlib import Path
 
-    from skeletal.data.prepare import prepare_keypoints
     from skeletal.errors import ConfigError
-    from skeletal.inference.video import detect_keypoints
 
     if not args.labels:
         raise ConfigError("prepare keypoints: --labels is required (a CSV with the columns file,label[,split])")
@@ -51,6 +49,9 @@ def _prepare_keypoints(args: argparse.Namespace) -> None:
         raise ConfigError("prepare keypoints: give --layout or --layout-file, not both")
     check_layout_flag("prepare keypoints --layout", args.layout)
     check_layout_flag("prepare keypoints --layout-file", args.layout_file)
+    from skeletal.data.prepare import prepare_keypoints  # numpy and the readers: after the argument checks
+    from skeletal.inference.video import detect_keypoints
+
     classes = None
     if args.classes:
         classes = [line.strip() for line in Path(args.classes).read_text().splitlines() if line.strip()]

@@ -30,12 +30,12 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 def _cmd_eval(args: argparse.Namespace) -> None:
     from skeletal.errors import ConfigError
-    from skeletal.tasks import evaluate
 
     for flag in ("data", "data_2d", "classes"):
         value = getattr(args, flag)
         if value and not value.startswith("cmu:") and not Path(value).exists():
             raise ConfigError(f"eval --{flag.replace('_', '-')}: {value} does not exist")
+    from skeletal.tasks import evaluate  # torch and Lightning: after the argument checks
 
     if args.protocol in LIFTING_PROTOCOLS:
         _eval_lifting(args)
