@@ -313,6 +313,18 @@ def test_videopose3d_dicts_are_validated_2d(tmp_path: Path, positions: dict, met
         humaneva.load_humaneva_2d(path)
 
 
+@pytest.mark.parametrize("reader", [humaneva.load_humaneva_3d, h36m.load_h36m_3d, h36m.load_h36m_2d])
+def test_videopose3d_member_that_is_not_npy(tmp_path: Path, reader) -> None:
+    """Fuzz benchmark: np.load returns a member without the .npy magic as raw bytes (AttributeError: 'bytes'
+    object has no attribute 'dtype')."""
+    path = tmp_path / "v.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in ("positions_3d", "positions_2d", "metadata"):
+            archive.writestr(f"{key}.npy", b"not an npy member")
+    with pytest.raises(DataError, match=r"v.npz, key '\w+': entry is not an .npy array \(got bytes\)"):
+        reader(path)
+
+
 # -------------------------------------------------------------------------------------------- exp-map H3.6M
 def test_expmap_value_beyond_float32(tmp_path: Path) -> None:
     """1e308 is finite in float64: the reader returned inf after its cast to float32."""
