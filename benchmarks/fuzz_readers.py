@@ -265,6 +265,7 @@ def worker(index: int, start: int, stop: int, seed: int, bound: int) -> None:
         cap = current + bound + (256 << 20)
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
         tracemalloc.start()
+        print(json.dumps({"ready": True}), flush=True)  # the deadline runs from here, not from the imports
         for case in range(start, stop):
             path.write_bytes(change(seed_bytes, np.random.default_rng([seed, index, case])))
             tracemalloc.reset_peak()
@@ -289,6 +290,32 @@ def worker(index: int, start: int, stop: int, seed: int, bound: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+STARTUP_S = 300
+"""Seconds a worker may take to import numpy and skeletal and write the seed files (not a case: no deadline)."""
+
+
+class Lines:
+    """Lines of a worker's stdout, each waited for at most ``timeout`` seconds (unbuffered: ``select`` sees every
+    byte not yet read, so a line already received is never waited for)."""
+
+    def __init__(self, stream: Any):
+        self.fd, self.buffer = stream.fileno(), b""
+
+    def next(self, timeout: float) -> str | None:
+        """The next line; ``""`` at end of file (the worker died), ``None`` after ``timeout`` s without one."""
+        limit = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = limit - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return ""
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+
 def run_chunk(index: int, start: int, stop: int, args: argparse.Namespace) -> dict[str, Any]:
     """Cases ``start..stop`` of reader ``index`` in worker processes; a worker silent for ``args.deadline`` s is
     killed (a hang) and a new one continues after that case."""
@@ -299,11 +326,14 @@ def run_chunk(index: int, start: int, stop: int, args: argparse.Namespace) -> di
     while case < stop:
         command = [sys.executable, __file__, "--worker", str(index), str(case), str(stop), "--seed", str(args.seed),
                    "--bound-mib", str(args.bound_mib)]  # fmt: skip
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
-        assert child.stdout is not None
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, bufsize=0)
+        lines = Lines(child.stdout)
+        if not lines.next(STARTUP_S):  # imports, on a loaded machine
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"the worker did not start within {STARTUP_S} s (status {child.returncode})")
         while case < stop:
-            ready, _, _ = select.select([child.stdout], [], [], args.deadline)
-            line = child.stdout.readline() if ready else None
+            line = lines.next(args.deadline)
             if not line:  # silent past the deadline (a hang), or the worker died (counted as another exception)
                 hung = line is None
                 child.kill()

@@ -158,19 +158,49 @@ def _umask() -> int:
 
 
 class InterruptCheckpoint(Callback):
-    """On Ctrl-C (SIGINT) or SIGTERM during fit, write ``checkpoints/last.ckpt`` (atomically) so that
-    ``skeletal train --resume RUN_DIR`` continues from the step reached."""
+    """Ctrl-C (SIGINT) or SIGTERM during fit stops training at the end of the current optimiser step (or
+    validation batch) and writes ``checkpoints/last.ckpt`` there (atomically), so that ``skeletal train --resume
+    RUN_DIR`` continues exactly: the weights, optimiser, random states and loader position of a finished step. A
+    second signal, or one outside the training loop (setup, sanity check, export) or under several processes,
+    stops at once without a new checkpoint (the last periodic one stays).
+
+    :meth:`handle` is the signal handler; :func:`train` installs it for both signals while ``fit`` runs.
+    """
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self.saved: Path | None = None
+        self.requested: int | None = None
+        self._deferring = False
 
-    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
-        if not isinstance(exception, KeyboardInterrupt) or trainer.global_step == 0:
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested is not None or not self._deferring:
+            raise KeyboardInterrupt
+        self.requested = signum
+        print(f"{signal.Signals(signum).name}: stopping after this step (send it again to stop at once)",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._deferring = trainer.world_size == 1
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._deferring = False
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        self._stop_if_requested(trainer)
+
+    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        if not trainer.sanity_checking:
+            self._stop_if_requested(trainer)
+
+    def _stop_if_requested(self, trainer: L.Trainer) -> None:
+        if self.requested is None or not self._deferring:
             return
+        self._deferring = False
         path = self.run_dir / "checkpoints" / "last.ckpt"
         trainer.save_checkpoint(path)
         self.saved = path
+        raise KeyboardInterrupt
 
 
 def build_task(config: Config, model: torch.nn.Module | None = None) -> SkeletalTask:
@@ -293,19 +323,25 @@ def train(
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
     interrupt = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))  # type: ignore[attr-defined]
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, interrupt.handle) for s in signals} if _main_thread() else {}
     try:
         with warnings.catch_warnings():
             _filter_warnings()
             trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
     except SystemExit:  # Lightning exits with status 1 after a KeyboardInterrupt
-        where = f"checkpoint written: {interrupt.saved}" if interrupt.saved else "no step finished, nothing saved"
+        if interrupt.saved:
+            where = f"checkpoint written: {interrupt.saved}"
+        elif last.is_file():
+            where = f"stopped at once; the last periodic checkpoint is {last}"
+        else:
+            where = "no checkpoint yet, nothing to resume"
         print(f"training interrupted ({where}); run folder: {run_dir}\nresume with: skeletal train --resume "
               f"{run_dir}", file=sys.stderr)  # fmt: skip
         raise KeyboardInterrupt from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
     best = run_dir / "checkpoints" / f"{BEST_CHECKPOINT}.ckpt"
     if best.is_file():
@@ -320,11 +356,6 @@ def train(
     if trainer.is_global_zero:
         task.export(model_file, metrics)
     return TrainResult(run_dir, model_file, metrics, trainer.current_epoch, task)
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM handled as Ctrl-C, so that it also writes the resumable checkpoint."""
-    raise KeyboardInterrupt
 
 
 def _main_thread() -> bool:
