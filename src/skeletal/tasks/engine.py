@@ -133,22 +133,47 @@ class RandomStates(Callback):
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoints written to a temporary file in their own folder (the run folder), then renamed, so
     a kill or a full disk while saving leaves the previous ``last.ckpt`` whole and no 0-byte file; the temporary
-    file is removed when the write fails."""
+    file is removed when the write fails. A failed write (disk full, quota, file-size limit) is an ``OSError``
+    naming the checkpoint: torch reports it as an obscure ``RuntimeError`` of its zip writer."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        stream = _WriteErrors(os.fdopen(handle, "wb"))
         try:
-            with os.fdopen(handle, "wb") as stream:
-                torch.save(checkpoint, stream)
+            with stream.stream:
+                torch.save(checkpoint, stream)  # type: ignore[arg-type]  # write and flush are all it uses
                 stream.flush()
-                os.fsync(stream.fileno())
+                os.fsync(stream.stream.fileno())
             os.chmod(temporary, 0o666 & ~_umask())
             os.replace(temporary, target)
-        except BaseException:
+        except BaseException as error:
             Path(temporary).unlink(missing_ok=True)
+            failed = error if isinstance(error, OSError) else stream.error
+            if failed is not None:
+                kept = "the previous one is kept" if target.is_file() else "no earlier checkpoint"
+                reason = failed.strerror or type(failed).__name__
+                raise OSError(failed.errno, f"{reason}: cannot write the checkpoint {target} ({kept})") from error
             raise
+
+
+class _WriteErrors:
+    """A binary stream that remembers the ``OSError`` its ``write`` raised (torch turns it into a RuntimeError)."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.stream.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def _umask() -> int:
