@@ -24,9 +24,7 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import struct
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from skeletal.atomic import atomic_write_bytes
 from skeletal.errors import ConfigError, DataError, UnsafeFileError
 
 FORMAT = "skeletal/2"
@@ -149,31 +148,6 @@ def _state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
         seen.add(pointer)
         tensors[name] = tensor.contiguous()
     return tensors
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a model file is shared like any output
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save(

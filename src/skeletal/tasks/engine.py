@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
-import os
 import signal
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from skeletal.atomic import atomic_path, save_npz
 from skeletal.config import Config, load_config, save_config
 from skeletal.errors import ConfigError, DataError
 from skeletal.tasks.base import SkeletalTask
@@ -138,19 +137,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        stream = _WriteErrors(os.fdopen(handle, "wb"))
+        stream: _WriteErrors | None = None
         try:
-            with stream.stream:
+            with atomic_path(target) as temporary, open(temporary, "wb") as raw:
+                stream = _WriteErrors(raw)
                 torch.save(checkpoint, stream)  # type: ignore[arg-type]  # write and flush are all it uses
-                stream.flush()
-                os.fsync(stream.stream.fileno())
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, target)
         except BaseException as error:
-            Path(temporary).unlink(missing_ok=True)
-            failed = error if isinstance(error, OSError) else stream.error
+            failed = error if isinstance(error, OSError) else getattr(stream, "error", None)
             if failed is not None:
                 kept = "the previous one is kept" if target.is_file() else "no earlier checkpoint"
                 reason = failed.strerror or type(failed).__name__
@@ -174,12 +167,6 @@ class _WriteErrors:
 
     def flush(self) -> None:
         self.stream.flush()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class InterruptCheckpoint(Callback):
@@ -535,10 +522,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
         arrays = {"future": result}
     else:
         arrays = {"poses_3d": result}
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output_path, **arrays)  # type: ignore[arg-type]  # numpy's stub also matches **kwargs to allow_pickle
-    return output_path
+    return save_npz(output_path, **arrays)
 
 
 def steps_per_epoch(num_samples: int, batch_size: int, devices: int = 1) -> int:

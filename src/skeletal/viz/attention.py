@@ -20,6 +20,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from skeletal.atomic import atomic_path
 from skeletal.errors import ShapeError
 from skeletal.nn.outputs import AttentionMaps
 from skeletal.skeletons import Skeleton, get
@@ -159,8 +160,8 @@ def plot_spatial_attention(
     figure = _figure()
     _draw(figure, matrix, points, skeleton, layer_title(maps, layer, frame), (points.min(0), points.max(0)))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=100)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary, dpi=100)
     return out
 
 
@@ -205,6 +206,6 @@ def animate_spatial_attention(
 
     animation = FuncAnimation(figure, update, frames=chosen, blit=False, cache_frame_data=False)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    animation.save(out, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
+    with atomic_path(out) as temporary:
+        animation.save(temporary, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
     return out
