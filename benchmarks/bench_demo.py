@@ -21,7 +21,7 @@ from tempfile import TemporaryDirectory
 
 import torch
 
-from skeletal.tasks.data import SkeletonDataModule
+from skeletal.data.module import SkeletonDataModule
 from skeletal.tasks.demo import DEMO_STEPS, build_model, demo_config, print_table, run_demo, start_at_zero_velocity
 from skeletal.tasks.engine import train
 

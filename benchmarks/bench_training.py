@@ -8,12 +8,16 @@ update. Modes, each on its own copy of the same initial weights:
 - ``fp32``: float32 throughout (today's default);
 - ``bf16-mixed``: forward and loss under ``torch.autocast("cpu", torch.bfloat16)`` (Lightning's
   ``precision="bf16-mixed"``), float32 weights and optimiser;
-- ``compile``: ``torch.compile(model)`` (inductor) in float32; its compilation time is reported apart.
+- ``compile``: ``torch.compile(model)`` (inductor) in float32; its compilation time is reported apart;
+- ``math-attention``: float32 with ``scaled_dot_product_attention`` held to its unfused math backend, which is
+  what every attention of rank other than 4 (the ST-Transformer's per-joint temporal attention) ran on before
+  :func:`skeletal.nn.joint_attention.fused_attention`: put it first to read the ratios as "now / before".
 
 Throughput: the modes run one step each in turn, ``--repeats`` rounds after ``--warmup`` steps per mode; samples
 per CPU second (``time.process_time``, one thread; wall time on this shared machine measures the other jobs),
-medians, and the ratio to ``fp32``. Loss curves: ``--curve-steps`` steps per mode on the same sequence of random
-batches; the table gives the loss at a few steps and the largest relative difference from the float32 curve.
+medians, and the ratio to the first mode given. Loss curves: ``--curve-steps`` steps per mode on the same sequence
+of random batches; the table gives the loss at a few steps and the largest relative difference from the first
+mode's curve.
 
 Inputs are random (speed does not depend on values): recognition ``(N, 2, --frames, 25, 3)`` NTU-shaped,
 prediction the preset's window, lifting the receptive field (strided training mode, one output frame).
@@ -34,6 +38,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from skeletal.bench import paper_shape
 from skeletal.inference.export import example_input
@@ -41,7 +46,7 @@ from skeletal.models import create, info
 from skeletal.tasks.prediction import next_step_loss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "training.md"
-MODES: tuple[str, ...] = ("fp32", "bf16-mixed", "compile")
+MODES: tuple[str, ...] = ("fp32", "bf16-mixed", "compile", "math-attention")
 
 
 def make_batch(model: nn.Module, name: str, batch: int, frames: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,7 +85,8 @@ class Trainer:
     def step(self, x: torch.Tensor, target: torch.Tensor) -> float:
         self.optimizer.zero_grad(set_to_none=True)
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.mode == "bf16-mixed" else nullcontext()
-        with autocast:
+        backend = sdpa_kernel([SDPBackend.MATH]) if self.mode == "math-attention" else nullcontext()
+        with autocast, backend:
             loss = loss_of(self.name, self.forward(x), x, target)
         loss.backward()
         self.optimizer.step()
@@ -139,7 +145,7 @@ def main() -> None:
         f"{args.warmup} warm-up steps per mode; the 2-core machine was loaded by other jobs).",
         "",
         "| model | " + " | ".join(f"{mode} samples/s" for mode in modes) + " | "
-        + " | ".join(f"{mode} / fp32" for mode in modes[1:]) + " | warm-up CPU s |",
+        + " | ".join(f"{mode} / {modes[0]}" for mode in modes[1:]) + " | warm-up CPU s |",
         "|---|" + "---|" * (2 * len(modes)),
     ]  # fmt: skip
     curve_lines = ["", f"## Loss curves ({args.curve_steps} steps, same random batches)", ""]
@@ -163,7 +169,7 @@ def main() -> None:
             for mode in modes:
                 deviation = max(abs(a - b) / max(abs(b), 1e-8) for a, b in zip(curves[mode], curves[modes[0]]))
                 values = ", ".join(f"step {m + 1}: {curves[mode][m]:.4f}" for m in marks)
-                curve_lines.append(f"- {mode}: {values}; largest relative difference from fp32 {deviation:.2%}")
+                curve_lines.append(f"- {mode}: {values}; largest relative difference from {modes[0]} {deviation:.2%}")
             print("\n".join(curve_lines[-len(modes) - 1 :]), flush=True)
     text = "\n".join(lines + curve_lines) + "\n"
     args.output.write_text(text)

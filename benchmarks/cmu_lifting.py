@@ -66,7 +66,8 @@ def main() -> None:
 
     from skeletal import models
     from skeletal.evaluation.lifting import MeanPoseLifter, evaluate_sequences
-    from skeletal.inference.lifting import bone_length_variation, lift_file
+    from skeletal.inference.lifted import bone_length_variation
+    from skeletal.inference.lifting import lift_file
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     run_root = ROOT / "runs" / "cmu-lifting"

@@ -60,12 +60,11 @@ def long_horizon(trained: dict[str, torch.nn.Module], root: str, seconds: int, f
     """Supplement H / figure 4 on CMU: PS entropy and KLD of each second of ``seconds``-long predictions from the
     test seeds, against 2,000 random 1-second windows of the test takes (joint positions after FK, 25 joints)."""
     from skeletal.data.cmu import expmap_to_rotations, load_cmu_benchmark
+    from skeletal.evaluation.long_horizon import long_horizon_protocol, random_windows
     from skeletal.evaluation.prediction import (
         CMU_IGNORED_JOINTS,
         cmu_positions,
         cmu_test_windows,
-        long_horizon_protocol,
-        random_windows,
         rollout_windows,
         to_matrices,
     )

@@ -31,7 +31,8 @@ import torch
 from skeletal import models
 from skeletal.config import from_dict
 from skeletal.data.cmu_recognition import CmuRecognitionData, cmu_recognition_splits
-from skeletal.evaluation.recognition import RecognitionReport, class_scores, recognition_report
+from skeletal.evaluation.recognition import RecognitionReport, recognition_report
+from skeletal.inference.recognition import class_scores
 from skeletal.tasks import SkeletonDataModule, train
 from skeletal.viz.confusion import plot_confusion
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from skeletal.errors import ConfigError, LayoutError
-from skeletal.evaluation.prediction import LongHorizonTable
+from skeletal.evaluation.long_horizon import LongHorizonTable
 from skeletal.viz.animation import Panel, animate, ffmpeg_available, plot_pose_3d
 from skeletal.viz.plots import plot_horizon_errors, plot_power_spectrum
 

@@ -103,7 +103,7 @@ def test_last_checkpoint_is_also_written_on_a_timer(tmp_path: Path, monkeypatch)
 
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from skeletal.tasks import engine
+    from skeletal.tasks import engine, trainer
 
     saved: list[tuple[int, str]] = []
     original = ModelCheckpoint._save_checkpoint
@@ -113,7 +113,7 @@ def test_last_checkpoint_is_also_written_on_a_timer(tmp_path: Path, monkeypatch)
         return original(self, trainer, filepath)
 
     monkeypatch.setattr(ModelCheckpoint, "_save_checkpoint", record)
-    monkeypatch.setattr(engine, "CHECKPOINT_INTERVAL", datetime.timedelta(0))
+    monkeypatch.setattr(trainer, "CHECKPOINT_INTERVAL", datetime.timedelta(0))
     overrides = [*TINY_LIFTING, "trainer.check_val_every_n_epoch=50"]  # 2 steps, no validation
     engine.train_file(CONFIGS / "lifting/demo.yaml", [*overrides, f"output={tmp_path}"])
     assert [step for step, name in saved if name == "last.ckpt"][:2] == [1, 2]  # after each step, not just at the end

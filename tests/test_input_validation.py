@@ -121,7 +121,7 @@ def test_cli_internal_error_keeps_the_traceback(monkeypatch) -> None:
     def broken(args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cli, "_cmd_models", broken)
+    monkeypatch.setattr(cli.models, "_cmd_models", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         cli.main(["models"])
 
@@ -130,6 +130,6 @@ def test_cli_subprocess_exit_status_and_stderr(tmp_path: Path) -> None:
     user = subprocess.run([sys.executable, "-m", "skeletal.cli", "predict", str(tmp_path / "m.safetensors"), "x"],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert user.returncode == 2 and user.stderr.count("\n") == 1 and "Traceback" not in user.stderr, user.stderr
-    code = "import sys, skeletal.cli as c; c._cmd_models = lambda a: 1 / 0; sys.exit(c.main(['models']))"
+    code = "import sys, skeletal.cli as c; c.models._cmd_models = lambda a: 1 / 0; sys.exit(c.main(['models']))"
     bug = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert bug.returncode == 1 and "Traceback" in bug.stderr and "ZeroDivisionError" in bug.stderr

@@ -13,6 +13,7 @@ import torch
 from test_kill_resume import config, data
 
 from skeletal.tasks import engine, train
+from skeletal.tasks.trainer import AtomicCheckpointIO
 
 
 class SignalAt(L.Callback):
@@ -64,7 +65,7 @@ def test_a_second_signal_stops_at_once_without_a_new_checkpoint(tmp_path: Path, 
 
 
 def test_checkpoint_io_is_atomic_and_follows_the_umask(tmp_path: Path) -> None:
-    io = engine.AtomicCheckpointIO()
+    io = AtomicCheckpointIO()
     target = tmp_path / "last.ckpt"
     io.save_checkpoint({"global_step": 1}, target)
     previous = os.umask(0o022)

@@ -15,8 +15,8 @@ from skeletal.cli import main
 from skeletal.data.keypoints import read_keypoints
 from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError
+from skeletal.inference.lifted import bone_length_variation
 from skeletal.inference.lifting import (
-    bone_length_variation,
     estimate_image_size,
     lift_file,
     lift_keypoints,

@@ -8,13 +8,13 @@ import torch
 
 from skeletal import models, skeletons
 from skeletal.data.augment_prediction import mirror_positions, mirror_rotations, reverse_time
+from skeletal.data.expmap import expmap_rotations
+from skeletal.errors import ConfigError
+from skeletal.evaluation.long_horizon import long_horizon_protocol, random_windows
 from skeletal.evaluation.prediction import (
     CMU_TRUE_MS,
     PredictionTable,
     amass_protocol,
-    expmap_rotations,
-    long_horizon_protocol,
-    random_windows,
     to_matrices,
 )
 from skeletal.geometry import axis_angle_to_matrix, convert_rotations, forward_kinematics
@@ -209,3 +209,21 @@ def test_training_windows_are_reversed_and_mirrored_as_configured() -> None:
     untouched = (out == x).flatten(1).all(1)
     assert (reversed_ | mirrored | both | untouched).all()  # every window is one of the four outcomes
     assert 5 < int(untouched.sum()) < 32 and 5 < int(both.sum()) < 32  # about 1/4 each of 64
+
+
+def test_training_crops_are_seeded_windows_of_the_data() -> None:
+    """``optim.train_frames``: each window gives ``train_frames`` consecutive frames at a start drawn per window,
+    the same draws for the same step (exact on resume); a crop longer than the data is a config error."""
+    kwargs = {"skeleton": "h36m32", "num_layers": 1, "model_dim": 8, "num_heads": 2, "feedforward_dim": 8,
+              "window": 6}  # fmt: skip
+    x = torch.arange(16 * 20, dtype=torch.float32).reshape(16, 20, 1, 1).expand(16, 20, 32, 9).contiguous()
+    task = PredictionTask("st-transformer", kwargs, optim={"warmup": 10, "train_frames": 6})
+    crop = task.crop(x)
+    assert crop.shape == (16, 6, 32, 9)
+    starts = crop[:, 0, 0, 0] - torch.arange(16) * 20  # frame index of each crop's first frame
+    torch.testing.assert_close(crop[:, :, 0, 0], x[:, :6, 0, 0] + starts[:, None])  # consecutive frames
+    assert starts.min() >= 0 and starts.max() <= 14 and len(set(starts.tolist())) > 3
+    torch.testing.assert_close(task.crop(x), crop)
+    assert torch.equal(PredictionTask("st-transformer", kwargs, optim={"warmup": 10}).crop(x), x)  # off by default
+    with pytest.raises(ConfigError, match="train_frames"):
+        PredictionTask("st-transformer", kwargs, optim={"warmup": 10, "train_frames": 21}).crop(x)

@@ -8,7 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from skeletal.nn.joint_attention import SequenceLayerNorm, attention_weights, causal_mask, scaled_dot_product
+from skeletal.nn.joint_attention import (
+    SequenceLayerNorm,
+    attention_weights,
+    causal_mask,
+    fused_attention,
+    scaled_dot_product,
+)
 from skeletal.nn.per_joint import PerJointFeedForward, PerJointLinear
 from skeletal.nn.positional import SinusoidalPositionalEncoding, sinusoidal_encoding
 from skeletal.nn.spatiotemporal_attention import SpatialAttention, TemporalAttention
@@ -74,6 +80,34 @@ def test_fused_and_explicit_softmax_attention_agree() -> None:
     assert none is None and weights is not None
     torch.testing.assert_close(fused, explicit)
     torch.testing.assert_close(weights[..., 0, 0], torch.ones(2))  # first frame sees only itself
+
+
+@pytest.mark.parametrize("shape", [(5, 6), (2, 5, 6), (3, 2, 5, 6), (2, 3, 2, 5, 6)])
+def test_fused_attention_equals_explicit_product_at_every_rank(shape: tuple[int, ...]) -> None:
+    """Outputs and gradients of the 4-D folding equal ``softmax(QK^T / sqrt(c) + M) V`` for any leading axes."""
+    torch.manual_seed(0)
+    inputs = [torch.randn(*shape, requires_grad=True) for _ in range(3)]
+    fused = fused_attention(*inputs, causal_mask(5))
+    fused_grads = torch.autograd.grad(fused.square().sum(), inputs)
+    q, k, v = inputs
+    scores = (q @ k.transpose(-1, -2) / math.sqrt(shape[-1])).masked_fill(~causal_mask(5), float("-inf"))
+    explicit = scores.softmax(-1) @ v
+    explicit_grads = torch.autograd.grad(explicit.square().sum(), inputs)
+    torch.testing.assert_close(fused, explicit)
+    for a, b in zip(fused_grads, explicit_grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_five_dimensional_attention_takes_the_fused_cpu_kernel() -> None:
+    """The per-joint temporal attention's ``(N, V, H, T, c)`` inputs reach the flash kernel, not the math path."""
+    from torch.profiler import ProfilerActivity, profile
+
+    q, k, v = (torch.randn(2, 3, 2, 8, 4, requires_grad=True) for _ in range(3))
+    with profile(activities=[ProfilerActivity.CPU]) as trace:
+        fused_attention(q, k, v, causal_mask(8)).sum().backward()
+    names = {event.key for event in trace.key_averages()}
+    assert any("flash_attention" in name for name in names), sorted(names)
+    assert "aten::_safe_softmax" not in names
 
 
 def test_temporal_attention_is_per_joint_and_spatial_is_per_frame() -> None:

@@ -15,6 +15,7 @@ from test_tasks_engine import tiny_config
 
 from skeletal.cli import main
 from skeletal.data import h36m
+from skeletal.data.datasets import load_split
 from skeletal.data.humaneva import HUMANEVA_CAMERA_EXTRINSICS, HUMANEVA_TEST_SUBJECTS, HUMANEVA_TRAIN_SUBJECTS
 from skeletal.data.prepare import (
     prepare_amass,
@@ -25,7 +26,6 @@ from skeletal.data.prepare import (
 )
 from skeletal.errors import DataError
 from skeletal.geometry.camera import world_to_camera
-from skeletal.tasks.data import load_split
 
 
 def _check_fingerprint(out: Path) -> dict:

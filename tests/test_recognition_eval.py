@@ -12,18 +12,13 @@ from conftest import damp_classifiers
 
 from skeletal import checkpoint, models
 from skeletal.cli import main
+from skeletal.data.module import SkeletonDataModule
+from skeletal.data.streams import make_stream
 from skeletal.data.transforms import to_bones
 from skeletal.errors import ConfigError
-from skeletal.evaluation.recognition import (
-    StreamInput,
-    class_scores,
-    evaluate_recognition,
-    load_recognition_model,
-    predict_recognition,
-    recognition_report,
-)
+from skeletal.evaluation.recognition import evaluate_recognition, recognition_report
+from skeletal.inference.recognition import StreamInput, class_scores, load_recognition_model, predict_recognition
 from skeletal.models.recognition.two_stream import TwoStream
-from skeletal.tasks.data import SkeletonDataModule, make_stream
 from skeletal.viz.confusion import plot_confusion
 
 SMALL = {"num_classes": 4, "skeleton": "h36m17", "num_persons": 1, "width": 8, "heads": 2}

@@ -261,7 +261,7 @@ def test_gradient_accumulation_and_mixed_precision_are_trainer_options(tmp_path,
 
 
 def test_sampler_resumed_mid_epoch_skips_the_trained_samples_once() -> None:
-    from skeletal.tasks.data import EpochShuffleSampler
+    from skeletal.data.module import EpochShuffleSampler
 
     full = EpochShuffleSampler(10, seed=3)
     full.set_epoch(2)

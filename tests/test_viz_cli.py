@@ -12,7 +12,8 @@ from PIL import Image
 
 from skeletal import checkpoint, models
 from skeletal.cli import main
-from skeletal.evaluation.recognition import draw_attention, load_recognition_input
+from skeletal.inference.recognition import load_recognition_input
+from skeletal.viz.attention import draw_attention
 
 KWARGS = {"num_classes": 3, "skeleton": "h36m17", "num_persons": 1, "width": 8, "heads": 2}
 PNG, GIFS = b"\x89PNG\r\n\x1a\n", (b"GIF89a", b"GIF87a")

@@ -124,13 +124,14 @@ def augmented_datamodule(
     p_reverse: float = 0.5,
     p_mirror: float = 0.5,
 ):  # noqa: ANN201 - returns a SkeletonDataModule subclass instance
-    """A :class:`skeletal.tasks.SkeletonDataModule` for prediction whose training windows are augmented.
+    """A :class:`skeletal.data.module.SkeletonDataModule` for prediction whose training windows are augmented.
 
     Pass it as ``datamodule=`` to :func:`skeletal.tasks.train`; validation and test windows are not augmented.
     """
     from torch.utils.data import DataLoader
 
-    from skeletal.tasks.data import ArrayDataset, EpochShuffleSampler, SkeletonDataModule
+    from skeletal.data.datasets import ArrayDataset
+    from skeletal.data.module import EpochShuffleSampler, SkeletonDataModule
 
     class _Augmented(SkeletonDataModule):
         def train_dataloader(self) -> DataLoader:

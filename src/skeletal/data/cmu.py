@@ -304,3 +304,29 @@ def expmap_to_motion(
         source=source,
         meta={"format": "cmu-expmap", "global_motion": global_motion},
     )
+
+
+def cmu_training_arrays(
+    root: str | PathLike[str],
+    representation: str = "matrix",
+    length: int = 75,
+    stride: int = 1,
+    val_windows: int = 64,
+    seed: int = 0,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Training and validation windows of the CMU benchmark's ``train/`` takes (60 fps) as rotations.
+
+    Every ``stride``-th window of ``length`` frames of every training take (LTD: stride 1); ``val_windows`` of them,
+    drawn with ``seed``, are held out for validation (early stopping), never the test takes.
+
+    Returns:
+        ``{"train": {"x": (N, length, 38, F)}, "val": {"x": (val_windows, length, 38, F)}}`` float32.
+    """
+    from skeletal.data.expmap import expmap_rotations
+
+    takes = load_cmu_benchmark(root, "train")
+    windows = np.concatenate([sliding_windows(s, length)[::stride] for seqs in takes.values() for s in seqs])
+    order = np.random.default_rng(seed).permutation(len(windows))
+    held, kept = order[:val_windows], np.sort(order[val_windows:])
+    x = expmap_rotations(windows, CMU_NUM_JOINTS, representation)
+    return {"train": {"x": x[kept]}, "val": {"x": x[held]}}

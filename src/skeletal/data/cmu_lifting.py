@@ -13,7 +13,7 @@ Recipe (the Human3.6M protocol of VideoPose3D / GAST-Net, transposed to CMU moti
 3. **2D input.** The joints are projected, then made detector-like by :func:`skeletal.data.transforms.
    detector_noise` (Gaussian jitter of 5 % of the mean 2D bone length, confidences, 2 % of the joints dropped),
    the dropped joints repaired exactly as ``skeletal lift`` repairs a user's keypoints
-   (:func:`skeletal.inference.lifting.repair_keypoints`), and normalised to screen coordinates.
+   (:func:`skeletal.data.repair.repair_keypoints`), and normalised to screen coordinates.
 4. **Targets.** Camera-frame 3D joints relative to the pelvis, metres (as VideoPose3D's Human3.6M targets).
 
 Train on the ``train`` takes, test on the ``test`` takes (per action; ``washwindow`` has no training take and
@@ -121,9 +121,9 @@ def make_sequence(
         Per view: ``keypoints (T, 17, 2)`` screen-normalised detector-like 2D (repaired), ``scores (T, 17)``,
         ``positions (T, 17, 3)`` camera-frame metres relative to the pelvis, ``view`` (its index).
     """
+    from skeletal.data.repair import repair_keypoints
     from skeletal.data.transforms import detector_noise
     from skeletal.geometry import normalize_screen_coordinates
-    from skeletal.inference.lifting import repair_keypoints
 
     generator = rng if rng is not None else np.random.default_rng(0)
     pairs = []

@@ -150,6 +150,13 @@ def pad(x: Array, length: int, mode: Literal["zero", "edge", "loop"] = "zero") -
 
 
 # ----------------------------------------------------------------------------------------------- cameras
+def fit_persons(x: np.ndarray, num_persons: int) -> np.ndarray:
+    """Zero-pad or cut the person axis of ``x (M, T, V, C)`` to ``num_persons`` (as the NTU arrays hold zeros)."""
+    if len(x) >= num_persons:
+        return x[:num_persons]
+    return np.concatenate([x, np.zeros((num_persons - len(x), *x.shape[1:]), dtype=x.dtype)])
+
+
 def normalize_screen(points: Array, width: float, height: float) -> Array:
     """Pixels -> screen coordinates ``x / w * 2 - [1, h / w]`` (VideoPose3D ``normalize_screen_coordinates``).
 

@@ -1,5 +1,5 @@
-"""Evaluation protocols of motion prediction: AMASS (ST-Transformer table 1), H3.6M (table 2), the CMU benchmark
-and long horizons (power spectrum, supplement H and figure 4).
+"""Evaluation protocols of motion prediction: AMASS (ST-Transformer table 1), H3.6M (table 2) and the CMU benchmark;
+long horizons (power spectrum, supplement H and figure 4) are in :mod:`skeletal.evaluation.long_horizon`.
 
 Every protocol takes a model (rolled out autoregressively by :func:`skeletal.inference.generation.generate`,
 every predicted frame projected onto valid rotations) or an array of predictions, and returns a
@@ -32,10 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.data.expmap import expmap_rotations
 from skeletal.errors import ConfigError, ShapeError
 from skeletal.geometry import convert_rotations, forward_kinematics, project_to_rotation
 from skeletal.inference.generation import generate
-from skeletal.metrics import euler_error, joint_angle_error, pck_auc, positional_error, ps_entropy, ps_kld
+from skeletal.metrics import euler_error, joint_angle_error, pck_auc, positional_error
 
 CMU_HORIZONS_MS: tuple[int, ...] = (80, 160, 320, 400, 560, 1000)
 CMU_FRAME_INDICES: tuple[int, ...] = (1, 3, 7, 9, 13, 24)
@@ -107,29 +108,6 @@ class PredictionTable:
 
     def __str__(self) -> str:
         return self.to_markdown()
-
-
-def expmap_rotations(frames: np.ndarray, num_joints: int, representation: str = "matrix") -> np.ndarray:
-    """Exp-map benchmark rows (root position then ``num_joints`` exp-maps) to local rotations in ``representation``.
-
-    Args:
-        frames: ``(..., 3 + 3 V)`` rows of the CMU (117 values) or H3.6M (99 values) files.
-        num_joints: ``V`` (38 for ``cmu38``, 32 for ``h36m32``).
-        representation: ``matrix`` (flattened row-major, 9 values), ``quaternion``, ``axis_angle``, ``rotation_6d``.
-
-    Returns:
-        ``(..., V, F)`` float32 local rotations ``R(-omega)`` (column convention, see the module docstring).
-    """
-    frames = np.asarray(frames, dtype=np.float64)
-    if frames.shape[-1] != 3 + 3 * num_joints:
-        raise ShapeError(
-            f"expected exp-map rows of {3 + 3 * num_joints} values ({num_joints} joints), got {frames.shape}"
-        )
-    axis_angle = -frames[..., 3:].reshape(*frames.shape[:-1], num_joints, 3)
-    if representation == "axis_angle":
-        return axis_angle.astype(np.float32)
-    converted = convert_rotations(axis_angle, "axis_angle", representation, flat_matrix=True)
-    return np.asarray(converted, dtype=np.float32)
 
 
 def to_matrices(x: np.ndarray | torch.Tensor, representation: str) -> np.ndarray:
@@ -416,93 +394,3 @@ def amass_protocol(
         table.units.update(positional="m", pck_auc="fraction")
     table.notes = "Mean over frames 1..h of the per-frame values (paper table 1), mean over windows; 60 fps."
     return table
-
-
-@dataclass
-class LongHorizonTable:
-    """Power-spectrum entropy and symmetric KLD of each second of long predictions (supplement H, figure 4).
-
-    Attributes:
-        seconds: ``1 .. S`` (the end of each 1-second window).
-        entropy: PS entropy of the predictions' window (nats).
-        kld: Symmetric KLD ``(KL(G||P) + KL(P||G)) / 2`` between the window's spectra and the test data's (nats).
-        reference_entropy: PS entropy of the test windows ``G``.
-    """
-
-    seconds: list[int]
-    entropy: list[float]
-    kld: list[float]
-    reference_entropy: float
-
-    def flat(self) -> dict[str, float]:
-        values = {f"ps_entropy/{s}s": e for s, e in zip(self.seconds, self.entropy)}
-        values.update({f"ps_kld/{s}s": k for s, k in zip(self.seconds, self.kld)})
-        values["ps_entropy/test"] = self.reference_entropy
-        return values
-
-    def __str__(self) -> str:
-        lines = ["| second | PS entropy | PS KLD |", "|---|---|---|"]
-        lines += [f"| {s} | {e:.4f} | {k:.4f} |" for s, e, k in zip(self.seconds, self.entropy, self.kld)]
-        return "\n".join(lines) + f"\n\ntest-data PS entropy: {self.reference_entropy:.4f}"
-
-
-def long_horizon_protocol(predicted_positions: np.ndarray, test_positions: np.ndarray, fps: float) -> LongHorizonTable:
-    """PS entropy and KLD of every second of long predictions (supplement H: 1-second windows; figure 4: 0-20 s).
-
-    Args:
-        predicted_positions: ``(N, T, V, 3)`` joint positions of the generated motions (after FK), ``T`` >= fps.
-        test_positions: ``(M, round(fps), V, 3)`` 1-second windows of the test data (the distribution ``G``; the
-            supplement draws 20,000 random windows).
-        fps: Frames per second: a window is ``round(fps)`` frames.
-
-    Returns:
-        One entropy and one KLD per whole second of the predictions.
-    """
-    window = int(round(fps))
-    entropy = np.atleast_1d(ps_entropy(predicted_positions, window=window))
-    kld = np.atleast_1d(ps_kld(predicted_positions, test_positions, window=window))
-    return LongHorizonTable(
-        seconds=list(range(1, len(entropy) + 1)),
-        entropy=entropy.tolist(),
-        kld=kld.tolist(),
-        reference_entropy=float(ps_entropy(test_positions)),
-    )
-
-
-def random_windows(sequences: Sequence[np.ndarray], length: int, count: int, seed: int = 0) -> np.ndarray:
-    """``count`` windows of ``length`` frames drawn uniformly over sequences long enough (the supplement's 20,000
-    random 1-second windows of the test set)."""
-    usable = [s for s in sequences if len(s) >= length]
-    if not usable:
-        raise ShapeError(f"no sequence has {length} frames")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(usable), count)
-    return np.stack(
-        [usable[i][(start := rng.integers(0, len(usable[i]) - length + 1)) : start + length] for i in picks]
-    )
-
-
-def cmu_training_arrays(
-    root: str | PathLike[str],
-    representation: str = "matrix",
-    length: int = 75,
-    stride: int = 1,
-    val_windows: int = 64,
-    seed: int = 0,
-) -> dict[str, dict[str, np.ndarray]]:
-    """Training and validation windows of the CMU benchmark's ``train/`` takes (60 fps) as rotations.
-
-    Every ``stride``-th window of ``length`` frames of every training take (LTD: stride 1); ``val_windows`` of them,
-    drawn with ``seed``, are held out for validation (early stopping), never the test takes.
-
-    Returns:
-        ``{"train": {"x": (N, length, 38, F)}, "val": {"x": (val_windows, length, 38, F)}}`` float32.
-    """
-    from skeletal.data.cmu import CMU_NUM_JOINTS, load_cmu_benchmark, sliding_windows
-
-    takes = load_cmu_benchmark(root, "train")
-    windows = np.concatenate([sliding_windows(s, length)[::stride] for seqs in takes.values() for s in seqs])
-    order = np.random.default_rng(seed).permutation(len(windows))
-    held, kept = order[:val_windows], np.sort(order[val_windows:])
-    x = expmap_rotations(windows, CMU_NUM_JOINTS, representation)
-    return {"train": {"x": x[kept]}, "val": {"x": x[held]}}

@@ -5,8 +5,8 @@ Steps of :func:`lift_keypoints`, for every track (person) of a :class:`~skeletal
 1. **Layout.** The keypoints are converted to the model's layout (``coco17 -> h36m17`` for GAST-Net, see
    :func:`skeletal.skeletons.convert`), confidences kept; a synthesised joint is missing when one of its sources is.
 2. **Missing joints** (score 0, NaN, or ``(-1, -1)``/``(0, 0)`` with score 0, as the readers mark them; scores at or
-   below ``min_score``) are repaired by :func:`repair_keypoints`: gaps of at most ``max_gap`` frames are
-   interpolated linearly across time (held at the sequence ends); longer gaps are filled the same way but the
+   below ``min_score``) are repaired by :func:`~skeletal.data.repair.repair_keypoints`: gaps of at most ``max_gap``
+   frames are interpolated linearly across time (held at the sequence ends); longer gaps are filled the same way but the
    joints are reported as *unreliable* (``joint_reliable`` false, listed in the metadata) rather than passed as
    reliable. Frames before the first and after the last frame in which the track has at least half of its joints
    are outside the track: no pose (NaN).
@@ -27,10 +27,8 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
-from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -39,13 +37,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.data.repair import estimate_image_size, repair_keypoints
 from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError, DataError
+from skeletal.inference.lifted import CAMERA_FRAME, Lifted3D
 from skeletal.skeletons import Skeleton, convert, get
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 DEFAULT_FPS = 30.0
-CAMERA_FRAME = "camera frame: x right, y down (image rows), z forward (away from the camera)"
 RANDOM_WEIGHTS_WARNING = (
     "\n" + "!" * 100 + "\n!!  {name} has RANDOM weights: the 3D poses below are MEANINGLESS.\n!!  No pretrained "
     "weights can be downloaded; train one (e.g. python benchmarks/cmu_lifting.py, or skeletal train\n!!  "
@@ -53,168 +52,9 @@ RANDOM_WEIGHTS_WARNING = (
 )
 
 
-@dataclass
-class RepairedKeypoints:
-    """Keypoints of one track with their gaps filled.
-
-    Attributes:
-        points: ``(T, V, 2)`` finite wherever the joint was seen at least once in the track.
-        interpolated: ``(T, V)`` joints filled across a short gap (``<= max_gap`` frames).
-        unreliable: ``(T, V)`` joints filled across a longer gap, or never seen: beyond repair.
-    """
-
-    points: np.ndarray
-    interpolated: np.ndarray
-    unreliable: np.ndarray
-
-
-def _runs(mask: np.ndarray) -> np.ndarray:
-    """Length of the run of ``True`` each element belongs to (0 where ``False``), over a 1D mask."""
-    lengths = np.zeros(len(mask), dtype=np.int64)
-    start = None
-    for index, flag in enumerate(np.append(mask, False)):
-        if flag and start is None:
-            start = index
-        elif not flag and start is not None:
-            lengths[start:index] = index - start
-            start = None
-    return lengths
-
-
-def repair_keypoints(
-    points: np.ndarray, scores: np.ndarray, max_gap: int = 10, min_score: float = 0.0
-) -> RepairedKeypoints:
-    """Fill missing joints of one track by linear interpolation across time; flag gaps too long to trust.
-
-    A joint is missing where a coordinate is not finite or its score is ``<= min_score``. Each run of missing
-    frames of a joint is filled linearly between the valid frames around it (held constant before the first and
-    after the last valid frame). Runs longer than ``max_gap`` frames are filled the same way but marked
-    ``unreliable``; a joint never seen is placed on the mean of the frame's valid joints and marked unreliable.
-
-    Args:
-        points: ``(T, V, 2)`` pixel or screen coordinates.
-        scores: ``(T, V)`` confidences.
-        max_gap: Longest gap (frames) repaired as reliable.
-        min_score: Scores at or below it count as missing.
-
-    Returns:
-        The repaired points and the masks of interpolated and unreliable joints.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64)
-    if points.ndim != 3 or points.shape[-1] != 2 or scores.shape != points.shape[:2]:
-        raise DataError(f"repair_keypoints expects points (T, V, 2) and scores (T, V), got {points.shape}, "
-                        f"{scores.shape}")  # fmt: skip
-    missing = ~np.isfinite(points).all(-1) | ~(scores > min_score)
-    frames = np.arange(points.shape[0])
-    filled = points.copy()
-    unreliable = np.zeros_like(missing)
-    for joint in range(points.shape[1]):
-        gone = missing[:, joint]
-        if not gone.any():
-            continue
-        if gone.all():
-            unreliable[:, joint] = True
-            continue
-        seen = frames[~gone]
-        for axis in range(2):
-            filled[gone, joint, axis] = np.interp(frames[gone], seen, points[seen, joint, axis])
-        unreliable[:, joint] = _runs(gone) > max_gap
-    never = missing.all(0)
-    if never.any():
-        seen_joints = ~missing
-        counts = np.maximum(seen_joints.sum(1, keepdims=True), 1)
-        centre = np.where(seen_joints[..., None], np.nan_to_num(points), 0.0).sum(1) / counts
-        filled[:, never] = centre[:, None]
-    return RepairedKeypoints(filled, missing & ~unreliable, unreliable)
-
-
-def estimate_image_size(points: np.ndarray) -> tuple[int, int]:
-    """Image ``(width, height)`` assumed when the file gives none: the keypoints' bounding box centred in it."""
-    finite = points[np.isfinite(points).all(-1)]
-    if finite.size == 0:
-        raise DataError("no finite keypoint: cannot estimate the image size")
-    low, high = finite.min(0), finite.max(0)
-    size = np.maximum(np.ceil(low + high), np.ceil(high - np.minimum(low, 0)) + 1)
-    return int(size[0]), int(size[1])
-
-
-@dataclass
-class Lifted3D:
-    """3D poses lifted from 2D keypoints, one track per person.
-
-    Attributes:
-        poses: ``(M, T, V, 3)`` metres, relative to the root joint, camera frame (:data:`CAMERA_FRAME`); NaN in
-            frames outside a track.
-        keypoints: ``(M, T, V, 2)`` the repaired 2D input in pixels (NaN outside a track).
-        scores: ``(M, T, V)`` confidences of the (converted) input.
-        joint_reliable: ``(M, T, V)`` false where the input joint was missing for longer than ``max_gap``.
-        frame_reliable: ``(M, T)`` the track is present and all its joints are reliable.
-        skeleton: The layout of the poses.
-        fps: Frames per second.
-        metadata: Units, frame, layout, image size, model, weights checksum, repairs (see :meth:`save`).
-    """
-
-    poses: np.ndarray
-    keypoints: np.ndarray
-    scores: np.ndarray
-    joint_reliable: np.ndarray
-    frame_reliable: np.ndarray
-    skeleton: Skeleton
-    fps: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, path: str | PathLike[str]) -> Path:
-        """Write an ``.npz`` with the arrays and ``metadata`` (a JSON string: units, frame, layout, model...)."""
-        from skeletal.atomic import save_npz
-
-        return save_npz(
-            path,
-            poses_3d=self.poses.astype(np.float32),
-            keypoints_2d=self.keypoints.astype(np.float32),
-            scores=self.scores.astype(np.float32),
-            joint_reliable=self.joint_reliable,
-            frame_reliable=self.frame_reliable,
-            joint_names=np.array(self.skeleton.joint_names),
-            parents=np.array(self.skeleton.parents),
-            metadata=np.array(json.dumps(self.metadata, indent=1)),
-        )
-
-    def animate(
-        self,
-        path: str | PathLike[str],
-        track: int = 0,
-        every: int = 1,
-        max_frames: int | None = 300,
-        images: Any = None,
-    ) -> Path:
-        """GIF or MP4 of the 2D input (over the video frames ``images(t)``, if given) beside the 3D poses of a track.
-
-        The 3D panel shows the camera frame turned upright: ``x`` right, depth away from the camera, up.
-        """
-        from skeletal.viz.animation import Panel, animate
-
-        present = np.isfinite(self.poses[track]).all((-1, -2))
-        if not present.any():
-            raise DataError(f"track {track} has no lifted frame to animate")
-        span = np.flatnonzero(present)
-        first = int(span[0])
-        frames = slice(first, span[-1] + 1)
-        upright = self.poses[track, frames] * np.array([1.0, -1.0, -1.0])  # camera frame -> y up, z towards camera
-        size = tuple(self.metadata.get("image_size", ())) or None
-        shifted = None if images is None else (lambda t: images(t + first))
-        panels = [
-            Panel(self.keypoints[track, frames], "2D input" + (" on the video" if images else ""), kind="2d",
-                  units="px", images=shifted, image_size=size),  # type: ignore[arg-type]
-            Panel(upright, "3D, camera frame", kind="3d", vertical_axis=1, units="m",
-                  labels=("x right", "depth", "up")),
-        ]  # fmt: skip
-        return animate(panels, self.skeleton, Path(path), fps=self.fps, every=every, max_frames=max_frames)
-
-
 def weights_checksum(model: nn.Module) -> str:
     """SHA-256 of the model's tensors (the model file's checksum when it came from one)."""
-    from skeletal.checkpoint import _state_tensors, tensor_checksum
+    from skeletal.checkpoint.format import _state_tensors, tensor_checksum
 
     stored = getattr(getattr(model, "skeletal_info", None), "tensors_sha256", None)
     if stored:
@@ -524,22 +364,3 @@ def _video_frames(path: Path) -> Any:
         return last[0] if last else None
 
     return frame
-
-
-def bone_length_variation(poses: np.ndarray, skeleton: Skeleton | str) -> dict[str, float]:
-    """Coefficient of variation (std / mean over frames) of each bone's length, keyed ``"parent-child"``.
-
-    Args:
-        poses: ``(T, V, 3)``; frames with a NaN are ignored.
-        skeleton: Layout (its parents define the bones).
-    """
-    layout = get(skeleton)
-    kept = poses[np.isfinite(poses).all((-1, -2))]
-    result = {}
-    for child, parent in enumerate(layout.parents):
-        if parent < 0:
-            continue
-        lengths = np.linalg.norm(kept[:, child] - kept[:, parent], axis=-1)
-        name = f"{layout.joint_names[parent]}-{layout.joint_names[child]}"
-        result[name] = float(lengths.std() / max(lengths.mean(), 1e-12))
-    return result

@@ -70,6 +70,23 @@ def prefer_fused_attention(query: torch.Tensor) -> bool:
     return query.device.type != "cpu" or (torch.is_grad_enabled() and query.requires_grad)
 
 
+def fused_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None
+) -> torch.Tensor:
+    """:func:`torch.nn.functional.scaled_dot_product_attention` on 4-D views of ``(..., L, c)`` inputs.
+
+    PyTorch's fused CPU kernel (flash attention, forward and backward) only takes 4-D ``(N, H, L, c)``
+    tensors; with any other rank it silently falls back to the unfused math path, whose masked-softmax
+    backward made an ST-Transformer training step on Human3.6M shapes 3-4x slower
+    (``benchmarks/bench_training.py``). The leading axes are folded into one batch axis and restored after.
+    """
+    lead = query.shape[:-2]
+    if query.dim() == 4 or not (key.shape[:-2] == value.shape[:-2] == lead):
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    q, k, v = (t.reshape(-1, *t.shape[-3:]) if t.dim() > 4 else t[(None,) * (4 - t.dim())] for t in (query, key, value))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask).reshape(*query.shape[:-1], value.shape[-1])
+
+
 def scaled_dot_product(
     query: torch.Tensor,
     key: torch.Tensor,
@@ -97,7 +114,7 @@ def scaled_dot_product(
         ``(output (..., L, c), weights or None)``.
     """
     if normalization == "softmax" and not need_weights and prefer_fused_attention(query):
-        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), None
+        return fused_attention(query, key, value, mask), None
     scores = torch.matmul(query * (1.0 / math.sqrt(query.shape[-1])), key.transpose(-1, -2))
     weights = attention_weights(scores, mask, normalization)
     return torch.matmul(weights, value), (weights if need_weights else None)

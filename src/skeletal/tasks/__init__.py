@@ -1,4 +1,4 @@
-"""Lightning modules (one per task, with its paper's loss, optimiser and schedule) and data modules.
+"""Lightning modules (one per task, with its paper's loss, optimiser and schedule) and the training entry points.
 
 Example:
     >>> from skeletal.config import load_config
@@ -7,8 +7,9 @@ Example:
     >>> result.model_file  # runs/recognition-demo/model.safetensors
 """
 
+from skeletal.data.datasets import ArrayDataset, load_split, synthetic_splits
+from skeletal.data.module import SkeletonDataModule
 from skeletal.tasks.base import SkeletalTask
-from skeletal.tasks.data import ArrayDataset, SkeletonDataModule, load_split, synthetic_splits
 from skeletal.tasks.engine import TrainResult, build_task, evaluate, predict, read_metrics, train, train_file
 from skeletal.tasks.lifting import LiftingTask, flip_horizontal
 from skeletal.tasks.prediction import PredictionTask, next_step_loss, rollout, transformer_schedule

@@ -215,7 +215,7 @@ def run_demo(
         One :class:`DemoRow` per task.
     """
     from skeletal import models
-    from skeletal.tasks.data import SkeletonDataModule
+    from skeletal.data.module import SkeletonDataModule
     from skeletal.tasks.engine import evaluate, train
 
     torch.set_num_threads(threads or auto_threads())

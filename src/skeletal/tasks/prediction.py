@@ -172,8 +172,28 @@ class PredictionTask(SkeletalTask):
                 x[mirror] = mirror_rotations(x[mirror], layout, self.optim.representation)
         return x
 
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        """Random crops of ``optim.train_frames`` consecutive frames, one start per window (not in the paper).
+
+        The starts come from a generator seeded by the run seed, the rank and the global step (as
+        :meth:`augment`), so a resumed run crops what the uninterrupted one did.
+
+        Raises:
+            ConfigError: The windows are shorter than ``train_frames``.
+        """
+        frames = self.optim.train_frames
+        if not frames or frames == x.shape[1]:
+            return x
+        if frames > x.shape[1]:
+            raise ConfigError(f"optim.train_frames = {frames} exceeds the {x.shape[1]} frames of the training windows")
+        seed = int((self.hparams.get("config") or {}).get("seed", 0))
+        generator = torch.Generator().manual_seed(seed * 1_000_033 + self.global_rank * 7_927 + self.global_step)
+        starts = torch.randint(0, x.shape[1] - frames + 1, (x.shape[0],), generator=generator).to(x.device)
+        index = starts[:, None] + torch.arange(frames, device=x.device)
+        return x[torch.arange(x.shape[0], device=x.device)[:, None], index]
+
     def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, seed_frames = self.augment(batch[0]), self.optim.seed_frames
+        x, seed_frames = self.augment(self.crop(batch[0])), self.optim.seed_frames
         sampling_loss = getattr(self.model, "sampling_loss", None)
         if callable(sampling_loss) and seed_frames and x.shape[1] > seed_frames:
             # Recurrent models (seq2seq) train on their rollout: Martinez et al.'s sampling-based loss.
@@ -187,7 +207,9 @@ class PredictionTask(SkeletalTask):
         x = batch[0]
         self.log(f"{stage}/loss", next_step_loss(self.model(x), x), on_epoch=True, sync_dist=True)
         seed, target = self._split(x)
-        predicted = rollout(self.model, seed, target.shape[1], context=seed.shape[1])
+        # The official sampling rule, as the evaluation protocols use it: the context grows up to the model's window.
+        window = int(getattr(self.model, "window", seed.shape[1]))
+        predicted = rollout(self.model, seed, target.shape[1], context=window)
         angle = joint_angle(predicted, target, self.optim.representation)
         self.log(f"{stage}/joint_angle", angle, prog_bar=True, on_epoch=True, sync_dist=True)
         error = (predicted - target).norm(dim=-1).mean()

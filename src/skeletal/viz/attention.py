@@ -3,7 +3,8 @@
 For one layer and frame: the ``V x V`` attention matrix as a heatmap (row = query joint, column = key joint) and
 the skeleton of the input pose with every joint drawn as a circle whose size is proportional to its relevance,
 the column sum of the matrix (how much all the joints attend to it). :func:`plot_spatial_attention` writes one
-PNG; :func:`animate_spatial_attention` a GIF over the frames.
+PNG; :func:`animate_spatial_attention` a GIF over the frames; :func:`draw_attention` runs a model on one sample
+and writes both.
 
 The matrix is averaged over the heads unless ``head`` is given. The pose is projected on two of its axes
 (``axes``, default x and y); ``AttentionMaps.spatial[layer]`` is ``(N M, heads, T, V, V)`` for the recognition
@@ -16,12 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from torch import nn
 
 from skeletal.atomic import atomic_path
-from skeletal.errors import ShapeError
+from skeletal.data.transforms import fit_persons
+from skeletal.errors import DataError, ShapeError
 from skeletal.nn.outputs import AttentionMaps
 from skeletal.skeletons import Skeleton, get
 
@@ -209,3 +213,70 @@ def animate_spatial_attention(
     with atomic_path(out) as temporary:
         animation.save(temporary, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
     return out
+
+
+def draw_attention(
+    model: nn.Module,
+    x: np.ndarray,
+    skeleton: str,
+    layer: int,
+    frame: int,
+    out: str | Path,
+    person: int = 0,
+    head: int | None = None,
+    axes: tuple[int, int] = (0, 1),
+    gif: bool = True,
+    max_frames: int = 64,
+    fps: int = 10,
+) -> dict[str, Path]:
+    """Spatial attention of one sample as the journal's appendix C draws it: a PNG and a GIF over the frames.
+
+    Args:
+        model: A recognition model with spatial self-attention (``s-tr``, ``st-tr``... or a
+            :class:`~skeletal.inference.recognition.StreamInput`).
+        x: One sample's joints ``(M, T, V, C)`` (persons padded or cut to the model's).
+        skeleton: Layout of the joints.
+        layer: Spatial attention layer (index into ``AttentionMaps.spatial``; negative from the last).
+        frame: Frame of that layer (layers after a stride have fewer frames).
+        out: Output folder: ``attention_layer{L}_frame{F}.png`` and ``attention_layer{L}.gif``.
+        person: Which person's attention and pose are drawn.
+        head: A single head, or the mean over heads.
+        axes: The two pose coordinates drawn.
+        gif: Also write the animation.
+        max_frames: At most this many (first) frames in the animation.
+        fps: Frames per second of the animation.
+
+    Returns:
+        The paths written: ``{"png": ..., "gif": ...}``.
+    """
+    num_persons = int(getattr(_inner(model), "num_persons", len(x)) or len(x))
+    x = fit_persons(x, num_persons)
+    if not 0 <= person < num_persons:
+        raise DataError(f"person {person} out of range: the model takes {num_persons} persons")
+    with torch.no_grad():
+        output = model(torch.from_numpy(np.array(x, dtype=np.float32))[None], return_attention=True)
+    _, maps = output
+    pose = x[person][..., :3]
+    out = Path(out)
+    png = out / f"attention_layer{layer}_frame{frame}.png"
+    files = {"png": plot_spatial_attention(maps, pose, skeleton, layer, frame, png, person, head, axes)}
+    if gif:
+        total = maps.spatial[layer].shape[2]
+        files["gif"] = animate_spatial_attention(
+            maps, pose, skeleton, layer, out / f"attention_layer{layer}.gif", sample=person, head=head, axes=axes,
+            fps=fps, frames=range(min(total, max_frames)),
+        )  # fmt: skip
+    return files
+
+
+def _inner(model: nn.Module) -> nn.Module:
+    """The first plain model inside wrappers: the ``model`` of a
+    :class:`~skeletal.inference.recognition.StreamInput`, the ``spatial`` member of a ``TwoStream``."""
+    while True:
+        member = getattr(model, "model", None)
+        if isinstance(member, nn.Module):
+            model = member
+        elif hasattr(model, "spatial") and isinstance(model.spatial, nn.Module):
+            model = model.spatial
+        else:
+            return model

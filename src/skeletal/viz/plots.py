@@ -54,7 +54,7 @@ def plot_power_spectrum(
     prediction, one line per model.
 
     Args:
-        results: ``{model: LongHorizonTable}`` (:func:`skeletal.evaluation.prediction.long_horizon_protocol`), or
+        results: ``{model: LongHorizonTable}`` (:func:`skeletal.evaluation.long_horizon.long_horizon_protocol`), or
             any objects with ``seconds``, ``entropy`` and ``kld`` lists.
         out: Image file.
         reference_entropy: The test data's entropy, drawn as a dashed line (default: the first result's).

@@ -3,7 +3,7 @@
 Every ``prepare_*`` function writes, under ``out_dir``:
 
 - ``{split}/x.npy`` (and ``{split}/y.npy``), channels-last float32 arrays (labels int64) that
-  :func:`skeletal.tasks.data.load_split` opens memory-mapped: set ``data.train: OUT/train`` and
+  :func:`skeletal.data.datasets.load_split` opens memory-mapped: set ``data.train: OUT/train`` and
   ``data.val: OUT/test`` (or ``OUT/val``). Shapes per task: lifting ``x (N, RF + chunk - 1, V, 2)`` screen
   normalised, ``y (N, chunk, V, 3)`` camera-frame metres relative to the root; prediction ``x (N, T, V, F)``
   local rotations (``F = 9``: row-major matrices by default); recognition ``x (N, 1, T, V, 3)``, ``y (N,)``.

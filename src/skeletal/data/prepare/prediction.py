@@ -23,7 +23,7 @@ sub-dataset (CMU, KIT, BMLrub, ACCAD...) is training data."""
 
 
 def _rotations(frames: np.ndarray, num_joints: int, representation: str) -> np.ndarray:
-    from skeletal.evaluation.prediction import expmap_rotations
+    from skeletal.data.expmap import expmap_rotations
 
     return expmap_rotations(frames, num_joints, representation)
 

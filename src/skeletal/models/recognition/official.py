@@ -263,9 +263,9 @@ def erase_agcn_graph(model: nn.Module) -> int:
 
 
 def _read(path: Path, allow_pickle: bool) -> Mapping[str, Any]:
-    from skeletal.checkpoint import _check_safe
+    from skeletal.safety import check_safe
 
-    pickled = _check_safe(path, allow_pickle)
+    pickled = check_safe(path, allow_pickle)
     if not pickled:
         from safetensors.torch import load_file
 
