@@ -369,6 +369,7 @@ def main() -> int:
     parser.add_argument("--only", help="substring of the reader names to run")
     parser.add_argument("--state", help="folder keeping finished chunks (a rerun skips them)")
     parser.add_argument("--out", help="write the table (markdown) here")
+    parser.add_argument("--report-only", action="store_true", help="run nothing: the table of the chunks in --state")
     parser.add_argument("--worker", nargs=3, type=int, metavar=("READER", "START", "STOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     bound = args.bound_mib << 20
@@ -397,6 +398,8 @@ def main() -> int:
             file = state / f"seed{args.seed}-reader{index}-{start}-{stop}-bound{args.bound_mib}.json"
             if file.is_file():
                 result = json.loads(file.read_text())
+            elif args.report_only:
+                continue
             else:
                 began = time.time()
                 result = {**run_chunk(index, start, stop, args), "wall_s": 0.0}
@@ -409,6 +412,8 @@ def main() -> int:
                     total[key] = (total.get(key, []) + value)[:3]
                 else:
                     total[key] = total.get(key, 0) + value
+        if not total:
+            continue
         seconds += total["wall_s"]
         rows.append((name, total))
         print(f"{name}: {total}", flush=True)
@@ -426,7 +431,8 @@ def main() -> int:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in rows:
-        lines.append(f"| {name} | {r['cases']} | {r['valid']} | {r['DataError']} | {r['other']} | {r['memory']} | "
+        cases = f"{r['cases']}" + ("" if r["cases"] >= args.cases else " (unfinished)")
+        lines.append(f"| {name} | {cases} | {r['valid']} | {r['DataError']} | {r['other']} | {r['memory']} | "
                      f"{r['hang']} | {r['peak'] / 2**20:.1f} | {r['slowest_s']:.3f} |")  # fmt: skip
     failures = [f"- {name}: {e}" for name, r in rows for e in r["examples"]]
     lines += ["", "Failures (first 3 per reader):", *(failures or ["- none"])]
