@@ -2,24 +2,45 @@
 
 Each reader gets a small valid seed file written here in its format; each case applies 1-3 random mutations
 (truncation, deleted/duplicated line, a number replaced by a bad token or a huge count, inserted random bytes,
-a flipped byte, an empty file) and the reader must either return data or raise ``DataError``. Anything else
-(another exception, ``MemoryError`` under an address-space cap of +1 GiB, a case slower than ``--deadline``
-seconds) is counted as a failure and its first message printed.
+a flipped byte, an empty file) and the reader must either return data or raise ``DataError``. For the npz-based
+readers half of the cases mutate one member's bytes (the ``.npy`` header, the data, the pickled dict) and zip the
+archive again with valid CRCs (stored or deflated), so that the mutation reaches the member parser instead of
+stopping at the zip checksum; the other half mutate the archive's raw bytes.
+
+Every case runs in a worker process (one per reader and chunk) and counts as a failure when it
+
+- raises anything but ``DataError``;
+- allocates past the bound: a traced peak (``tracemalloc``, numpy's buffers included) over ``--bound-mib``, or a
+  ``MemoryError`` anywhere in the exception chain (the worker's address space is capped at its size plus
+  ``--bound-mib`` + 256 MiB, so an allocation the reader believed fails there);
+- hangs: the worker reports after every case; one silent for ``--deadline`` seconds is killed, the case counted
+  as a hang, and a new worker continues with the next case.
+
+Case ``i`` of reader ``r`` draws its mutations from ``default_rng([seed, r, i])``, so a chunk gives the same
+cases whenever it runs: the results of finished chunks are kept in ``--state`` (a folder of JSON files) and a
+rerun skips them (resumable).
 
 Usage::
 
-    nice -n 15 python benchmarks/fuzz_readers.py --cases 10000 --out benchmarks/results/fuzz_readers.md
+    nice -n 10 python benchmarks/fuzz_readers.py --cases 10000 --state /tmp/fuzz-state \
+        --out benchmarks/results/fuzz_readers.md
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import resource
+import select
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -118,6 +139,9 @@ def readers(folder: Path, rng: np.random.Generator) -> dict[str, tuple[bytes, st
     positions = {"S1": {"Walk 1 chunk0": rng.normal(size=(3, 15, 3)).astype(np.float32)}}
     views = {"S1": {"Walk 1 chunk0": [rng.normal(size=(3, 15, 2)).astype(np.float32), None, None]}}
     meta = {"layout_name": "humaneva15", "num_joints": 15, "keypoints_symmetry": [[2, 3], [5, 6]]}
+    h36m_3d = {"S1": {"Walking": rng.normal(size=(3, 32, 3)).astype(np.float32)}}
+    h36m_2d = {"S1": {"Walking": [rng.normal(size=(3, 17, 2)).astype(np.float32) for _ in range(4)]}}
+    h36m_meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6], [1, 2, 3]]}
     return {
         "cmu.read_expmap": ((expmap(117) + "\n").encode(), "w_1.txt", cmu.read_expmap),
         "h36m.read_expmap_txt": ((expmap(99) + "\n").encode(), "w_1.txt", h36m.read_expmap_txt),
@@ -159,10 +183,17 @@ def readers(folder: Path, rng: np.random.Generator) -> dict[str, tuple[bytes, st
             "h2.npz",
             humaneva.load_humaneva_2d,
         ),  # fmt: skip
+        "h36m 3d (VideoPose3D npz)": (_npz(positions_3d=np.array(h36m_3d, dtype=object)), "d3.npz", h36m.load_h36m_3d),
+        "h36m 2d (VideoPose3D npz)": (
+            _npz(positions_2d=np.array(h36m_2d, dtype=object), metadata=np.array(h36m_meta, dtype=object)),
+            "d2.npz",
+            h36m.load_h36m_2d,
+        ),  # fmt: skip
     }
 
 
 def mutate(seed: bytes, rng: np.random.Generator) -> bytes:
+    """1-3 random byte/line/number mutations of ``seed``."""
     data = seed
     for _ in range(int(rng.integers(1, 4))):
         kind = rng.choice(["truncate", "delete", "duplicate", "token", "count", "bytes", "flip", "flip", "empty"])
@@ -194,80 +225,228 @@ def mutate(seed: bytes, rng: np.random.Generator) -> bytes:
     return data
 
 
-def fuzz(name: str, seed: bytes, filename: str, read: Callable[[Path], Any], folder: Path, cases: int,
-         rng: np.random.Generator, deadline: float) -> dict[str, Any]:  # fmt: skip
-    path = (folder / "openpose" if "OpenPose" in name else folder) / filename
-    counts = {"cases": 0, "valid": 0, "DataError": 0, "other": 0, "slow": 0}
-    examples: list[str] = []
-    slowest = 0.0
-    for _ in range(cases):
-        path.write_bytes(mutate(seed, rng))
-        start = time.perf_counter()
-        try:
-            read(path)
-            counts["valid"] += 1
-        except DataError:
-            counts["DataError"] += 1
-        except BaseException as error:  # noqa: BLE001  anything but DataError is what this benchmark counts
-            if isinstance(error, KeyboardInterrupt):
+def mutate_npz(seed: bytes, rng: np.random.Generator) -> bytes:
+    """Half the cases: :func:`mutate` one member of the archive and zip it again (valid CRCs, stored or deflated);
+    the other half: :func:`mutate` the archive's raw bytes."""
+    if rng.random() < 0.5:
+        return mutate(seed, rng)
+    with zipfile.ZipFile(io.BytesIO(seed)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    names = list(members)
+    target = names[int(rng.integers(0, len(names)))]
+    members[target] = mutate(members[target], rng)
+    buffer = io.BytesIO()
+    compression = zipfile.ZIP_DEFLATED if rng.random() < 0.3 else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _classify(error: BaseException) -> str:
+    """``DataError``, ``memory`` (a ``MemoryError`` anywhere in the chain, even one a reader turned into a
+    ``DataError``) or ``other``."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, MemoryError):
+            return "memory"
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return "DataError" if isinstance(error, DataError) else "other"
+
+
+def worker(index: int, start: int, stop: int, seed: int, bound: int) -> None:
+    """Run cases ``start..stop`` of reader ``index``; print one JSON line per case (outcome, traced peak bytes,
+    seconds, message) as soon as it ends."""
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-worker-"))
+    try:
+        items = list(readers(folder, np.random.default_rng(seed)).items())
+        name, (seed_bytes, filename, read) = items[index]
+        path = (folder / "openpose" if "OpenPose" in name else folder) / filename
+        change = mutate_npz if filename.endswith(".npz") else mutate
+        with open("/proc/self/statm") as stream:
+            current = int(stream.read().split()[0]) * resource.getpagesize()
+        cap = current + bound + (256 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        tracemalloc.start()
+        print(json.dumps({"ready": True}), flush=True)  # the deadline runs from here, not from the imports
+        for case in range(start, stop):
+            path.write_bytes(change(seed_bytes, np.random.default_rng([seed, index, case])))
+            tracemalloc.reset_peak()
+            began = time.perf_counter()
+            outcome, message = "valid", ""
+            try:
+                read(path)
+            except KeyboardInterrupt:
                 raise
-            counts["other"] += 1
-            if len(examples) < 3:
-                examples.append(f"{type(error).__name__}: {str(error)[:160]}")
-        elapsed = time.perf_counter() - start
-        slowest = max(slowest, elapsed)
-        counts["slow"] += elapsed > deadline
-        counts["cases"] += 1
-    return {**counts, "slowest_s": slowest, "examples": examples}
+            except BaseException as error:  # noqa: BLE001  anything but DataError is what this benchmark counts
+                outcome = _classify(error)
+                if outcome != "DataError":
+                    message = f"{type(error).__name__}: {str(error)[:160]}"
+            peak = tracemalloc.get_traced_memory()[1]
+            if peak > bound and outcome != "other":
+                outcome, message = "memory", f"traced peak {peak / 2**20:.0f} MiB"
+            record = {"case": case, "outcome": outcome, "peak": peak, "s": time.perf_counter() - began}
+            if message:
+                record["message"] = message
+            print(json.dumps(record), flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+STARTUP_S = 300
+"""Seconds a worker may take to import numpy and skeletal and write the seed files (not a case: no deadline)."""
+
+
+class Lines:
+    """Lines of a worker's stdout, each waited for at most ``timeout`` seconds (unbuffered: ``select`` sees every
+    byte not yet read, so a line already received is never waited for)."""
+
+    def __init__(self, stream: Any):
+        self.fd, self.buffer = stream.fileno(), b""
+
+    def next(self, timeout: float) -> str | None:
+        """The next line; ``""`` at end of file (the worker died), ``None`` after ``timeout`` s without one."""
+        limit = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = limit - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return ""
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+
+def run_chunk(index: int, start: int, stop: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Cases ``start..stop`` of reader ``index`` in worker processes; a worker silent for ``args.deadline`` s is
+    killed (a hang) and a new one continues after that case."""
+    counts = {"cases": 0, "valid": 0, "DataError": 0, "other": 0, "memory": 0, "hang": 0}
+    peak, slowest, examples = 0, 0.0, []
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    case = start
+    while case < stop:
+        command = [sys.executable, __file__, "--worker", str(index), str(case), str(stop), "--seed", str(args.seed),
+                   "--bound-mib", str(args.bound_mib)]  # fmt: skip
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, bufsize=0)
+        lines = Lines(child.stdout)
+        if not lines.next(STARTUP_S):  # imports, on a loaded machine
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"the worker did not start within {STARTUP_S} s (status {child.returncode})")
+        while case < stop:
+            line = lines.next(args.deadline)
+            if not line:  # silent past the deadline (a hang), or the worker died (counted as another exception)
+                hung = line is None
+                child.kill()
+                child.wait()
+                counts["cases"] += 1
+                counts["hang" if hung else "other"] += 1
+                if len(examples) < 3:
+                    examples.append(
+                        f"case {case}: "
+                        + ("no answer within the deadline" if hung else f"worker died with status {child.returncode}")
+                    )
+                case += 1
+                break
+            record = json.loads(line)
+            counts["cases"] += 1
+            counts[record["outcome"]] += 1
+            peak, slowest = max(peak, record["peak"]), max(slowest, record["s"])
+            if "message" in record and len(examples) < 3:
+                examples.append(f"case {record['case']}: {record['message']}")
+            case = record["case"] + 1
+        else:
+            child.wait()
+    return {**counts, "peak": peak, "slowest_s": slowest, "examples": examples}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000, help="mutated cases per reader")
-    parser.add_argument("--deadline", type=float, default=5.0, help="seconds after which a case counts as a hang")
+    parser.add_argument("--chunk", type=int, default=2_000, help="cases per worker run and state file")
+    parser.add_argument("--deadline", type=float, default=10.0, help="seconds without an answer that make a hang")
+    parser.add_argument("--bound-mib", type=int, default=512, help="allocation bound per case (traced peak)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", help="substring of the reader names to run")
+    parser.add_argument("--state", help="folder keeping finished chunks (a rerun skips them)")
     parser.add_argument("--out", help="write the table (markdown) here")
+    parser.add_argument("--report-only", action="store_true", help="run nothing: the table of the chunks in --state")
+    parser.add_argument("--worker", nargs=3, type=int, metavar=("READER", "START", "STOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
+    bound = args.bound_mib << 20
+    if args.worker:
+        worker(*args.worker, seed=args.seed, bound=bound)
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="fuzz-bench-"))
-    with open("/proc/self/statm") as stream:
-        current = int(stream.read().split()[0]) * resource.getpagesize()
-    resource.setrlimit(resource.RLIMIT_AS, (current + (1 << 30), resource.getrlimit(resource.RLIMIT_AS)[1]))
-    rows = []
-    started = time.time()
     try:
-        for name, (seed, filename, read) in readers(folder, rng).items():
-            if args.only and args.only not in name:
-                continue
+        names = []
+        for name, (seed, filename, read) in readers(folder, np.random.default_rng(args.seed)).items():
             seed_path = (folder / "openpose" if "OpenPose" in name else folder) / filename
             seed_path.write_bytes(seed)
             read(seed_path)  # the seed itself is valid
-            result = fuzz(name, seed, filename, read, folder, args.cases, rng, args.deadline)
-            rows.append((name, result))
-            print(f"{name}: {result}", flush=True)
+            names.append(name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    state = Path(args.state or tempfile.mkdtemp(prefix="fuzz-state-"))
+    state.mkdir(parents=True, exist_ok=True)
+    rows, seconds = [], 0.0
+    for index, name in enumerate(names):
+        if args.only and args.only not in name:
+            continue
+        total: dict[str, Any] = {}
+        for start in range(0, args.cases, args.chunk):
+            stop = min(start + args.chunk, args.cases)
+            file = state / f"seed{args.seed}-reader{index}-{start}-{stop}-bound{args.bound_mib}.json"
+            if file.is_file():
+                result = json.loads(file.read_text())
+            elif args.report_only:
+                continue
+            else:
+                began = time.time()
+                result = {**run_chunk(index, start, stop, args), "wall_s": 0.0}
+                result["wall_s"] = time.time() - began
+                file.write_text(json.dumps(result))
+            for key, value in result.items():
+                if key in ("peak", "slowest_s"):
+                    total[key] = max(total.get(key, 0), value)
+                elif key == "examples":
+                    total[key] = (total.get(key, []) + value)[:3]
+                else:
+                    total[key] = total.get(key, 0) + value
+        if not total:
+            continue
+        seconds += total["wall_s"]
+        rows.append((name, total))
+        print(f"{name}: {total}", flush=True)
     lines = [
         f"# Reader fuzzing (`benchmarks/fuzz_readers.py --cases {args.cases} --seed {args.seed}`)",
         "",
-        f"{args.cases} mutated cases per reader, address space capped at +1 GiB, a case over {args.deadline} s "
-        f"counts as a hang; {time.time() - started:.0f} s in all.",
+        f"{args.cases} mutated cases per reader (npz readers: half member-level, re-zipped with valid CRCs), each "
+        f"in a worker process whose address space is capped; a case counts as a hang when its worker gives no "
+        f"answer for {args.deadline:g} s, as over the bound when its traced peak allocation exceeds "
+        f"{args.bound_mib} MiB or a MemoryError occurs anywhere in its exception chain; {seconds:.0f} s of workers "
+        f"in all.",
         "",
-        "| reader | cases | read as valid | DataError | other exception | slow (> deadline) | slowest case (s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| reader | cases | read as valid | DataError | other exception | over the allocation bound | hang | "
+        "largest traced peak (MiB) | slowest case (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in rows:
-        lines.append(f"| {name} | {r['cases']} | {r['valid']} | {r['DataError']} | {r['other']} | {r['slow']} | "
-                     f"{r['slowest_s']:.3f} |")  # fmt: skip
+        cases = f"{r['cases']}" + ("" if r["cases"] >= args.cases else " (unfinished)")
+        lines.append(f"| {name} | {cases} | {r['valid']} | {r['DataError']} | {r['other']} | {r['memory']} | "
+                     f"{r['hang']} | {r['peak'] / 2**20:.1f} | {r['slowest_s']:.3f} |")  # fmt: skip
     failures = [f"- {name}: {e}" for name, r in rows for e in r["examples"]]
-    lines += ["", "Other exceptions (first 3 per reader):", *(failures or ["- none"])]
+    lines += ["", "Failures (first 3 per reader):", *(failures or ["- none"])]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)
-    return 1 if any(r["other"] or r["slow"] for _, r in rows) else 0
+    return 1 if any(r["other"] or r["memory"] or r["hang"] for _, r in rows) else 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "pretrained": 1,
     "safety": 1,
     "machine": 1,
+    "atomic": 1,
     "geometry": 2,
     "nn": 3,
     "metrics": 3,

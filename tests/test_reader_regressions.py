@@ -195,6 +195,27 @@ def test_npy_header_with_bool_shape(tmp_path: Path) -> None:
         keypoints.read_keypoints(path)
 
 
+@pytest.mark.parametrize(
+    ("version", "match"),
+    [
+        (b"\x22\x00", r"unknown .npy format version 34.0"),  # numpy read the next 4 bytes as a 2 GiB header length
+        (b"\x01\xf1", r"unknown .npy format version 1.241"),
+        (
+            b"\x02\x00",
+            r"not a readable numpy file: header announces \d+ bytes but the file holds",
+        ),  # a 1.0 header read as 2.0: 4-byte length
+    ],
+)
+def test_npy_header_length_is_bounded_before_reading(tmp_path: Path, version: bytes, match: str) -> None:
+    """Fuzz benchmark: a flipped version byte made numpy allocate a 632 MiB header buffer for a 700-byte file."""
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (4, 17, 3), }"
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    path = tmp_path / "v.npy"
+    path.write_bytes(b"\x93NUMPY" + version + len(header).to_bytes(2, "little") + header + bytes(4 * 17 * 3 * 8))
+    with memory_cap(256 << 20), pytest.raises(DataError, match=r"v.npy, header: " + match):
+        keypoints.read_keypoints(path)
+
+
 def _npz_with(path: Path, compression: int, data: bytes | None = None, encrypted: bool = False) -> Path:
     np.savez(path, keypoints=np.zeros((2, 17, 3)))
     member = zipfile.ZipFile(path).read("keypoints.npy")
@@ -311,6 +332,18 @@ def test_videopose3d_dicts_are_validated_2d(tmp_path: Path, positions: dict, met
     path = _pickled(tmp_path / "v.npz", positions_2d=positions, metadata=metadata)
     with pytest.raises(DataError, match=r"v.npz, .*" + match):
         humaneva.load_humaneva_2d(path)
+
+
+@pytest.mark.parametrize("reader", [humaneva.load_humaneva_3d, h36m.load_h36m_3d, h36m.load_h36m_2d])
+def test_videopose3d_member_that_is_not_npy(tmp_path: Path, reader) -> None:
+    """Fuzz benchmark: np.load returns a member without the .npy magic as raw bytes (AttributeError: 'bytes'
+    object has no attribute 'dtype')."""
+    path = tmp_path / "v.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in ("positions_3d", "positions_2d", "metadata"):
+            archive.writestr(f"{key}.npy", b"not an npy member")
+    with pytest.raises(DataError, match=r"v.npz, key '\w+': entry is not an .npy array \(got bytes\)"):
+        reader(path)
 
 
 # -------------------------------------------------------------------------------------------- exp-map H3.6M

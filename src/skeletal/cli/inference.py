@@ -10,7 +10,6 @@ from skeletal.cli._shared import Subparsers, check_layout_flag, default_model, i
 
 def _cmd_predict(args: argparse.Namespace) -> None:
     from skeletal.errors import ConfigError
-    from skeletal.tasks import predict
 
     if args.input is None:  # `skeletal predict INPUT`: the only positional is the input
         args.checkpoint, args.input = None, args.checkpoint
@@ -33,6 +32,8 @@ def _cmd_predict(args: argparse.Namespace) -> None:
 
         path = predict_recognition(args.checkpoint, args.input, output, args.ensemble, batch_size=args.batch_size)
     else:
+        from skeletal.tasks import predict  # Lightning (~180 MB): not for a forecast or a recognition model
+
         path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
     print(f"wrote {path}")
 

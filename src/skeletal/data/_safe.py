@@ -112,6 +112,17 @@ def read_npy(stream: IO[bytes], size: int, path: str | PathLike[str], where: str
     """An ``.npy`` array from ``stream`` (``size`` bytes long), its header checked against ``size`` before any
     allocation (a header claiming 10^12 frames is refused, not allocated); never unpickles."""
     version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise DataError(f"unknown .npy format version {version[0]}.{version[1]}", path, where or "header")
+    # The header length (2 bytes in version 1, 4 after) is checked before numpy reads that many bytes: a buffered
+    # read allocates the length asked for, 2 GiB for a corrupt one.
+    length_bytes = 2 if version == (1, 0) else 4
+    start = stream.tell()
+    length = int.from_bytes(stream.read(length_bytes), "little")
+    if length > size - start - length_bytes:
+        raise DataError(f"not a readable numpy file: header announces {length} bytes but the file holds {size}", path,
+                        where or "header")  # fmt: skip
+    stream.seek(start)
     read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     shape, fortran, dtype = read_header(stream)
     if not all(type(n) is int and n >= 0 for n in shape):  # numpy accepts (True, 17, 3)

@@ -2,13 +2,14 @@
 
 :class:`SkeletonDataModule` serves train/val/test loaders over the splits of :mod:`skeletal.data.datasets`
 (in memory, memory-mapped or synthetic), making recognition streams on the fly (:mod:`skeletal.data.streams`);
-:class:`EpochShuffleSampler` draws one permutation per epoch from ``seed + epoch``, so a run resumed in the
-middle of an epoch continues with the same order.
+:class:`EpochShuffleSampler` draws one permutation per epoch from ``seed + epoch``, and the training loader
+(:class:`ResumableLoader`) saves its position in Lightning's checkpoints, so a run resumed in the middle of an
+epoch continues with the next batch of the same order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,43 @@ class EpochShuffleSampler(Sampler[int]):
             self.resume = None
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         return iter(torch.randperm(self.length, generator=generator).tolist()[skip:])
+
+
+class ResumableLoader(DataLoader):
+    """The training loader, resumable in Lightning's sense (``state_dict``/``load_state_dict``): Lightning saves
+    :meth:`state_dict` in its checkpoints (``loops.fit_loop.state_dict.combined_loader``) and calls
+    :meth:`load_state_dict` before the first iteration of a resumed run, so a run resumed in the middle of an epoch
+    continues with the next batch (and Lightning does not warn that the loader is not resumable).
+
+    Args:
+        *args: :class:`~torch.utils.data.DataLoader` arguments; ``sampler`` an :class:`EpochShuffleSampler`.
+        position: Returns the position to save (see :meth:`SkeletonDataModule.position`).
+        **kwargs: More :class:`~torch.utils.data.DataLoader` arguments.
+    """
+
+    def __init__(self, *args: Any, position: Callable[[], dict[str, Any]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.position = position
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.position() if self.position is not None else {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        resume = resume_point(state_dict, len(self.dataset))  # type: ignore[arg-type]
+        if resume is not None and isinstance(self.sampler, EpochShuffleSampler):
+            self.sampler.resume = resume
+            self.sampler.epoch = resume[0]
+
+
+def resume_point(state_dict: dict[str, Any], length: int) -> tuple[int, int] | None:
+    """``(epoch, samples to skip)`` of a saved position (single process), or ``None`` when the next epoch starts
+    whole (a checkpoint at the end of an epoch) or the position does not apply (none saved, several processes:
+    under DDP Lightning's distributed sampler orders the data and the position is not restored)."""
+    done = int(state_dict.get("train_batches_done", 0))
+    if not state_dict or state_dict.get("world_size", 1) != 1 or done == 0:
+        return None
+    skip = done * int(state_dict["batch_size"])
+    return (int(state_dict["train_epoch"]), skip) if skip < length else None
 
 
 class SkeletonDataModule(L.LightningDataModule):
@@ -123,11 +161,12 @@ class SkeletonDataModule(L.LightningDataModule):
             stream=stream, skeleton=data.skeleton,
         )  # fmt: skip
 
-    def state_dict(self) -> dict[str, Any]:
-        """Position of the training order, saved in Lightning's checkpoints: the epoch in progress and the number
-        of its batches already trained (``batch_progress.current.processed`` of the fit loop)."""
+    def position(self) -> dict[str, Any]:
+        """Position of the training order, saved in Lightning's checkpoints by the training loader
+        (:class:`ResumableLoader`): the epoch in progress and the number of its batches already trained
+        (``batch_progress.current.processed`` of the fit loop)."""
         trainer = self.trainer
-        if trainer is None or not trainer.training:
+        if trainer is None or trainer.state.fn != "fit":
             return {}
         # Both trackers are _ProcessedTracker at run time (typed as their base class in Lightning).
         batches = trainer.fit_loop.epoch_loop.batch_progress.current
@@ -140,37 +179,31 @@ class SkeletonDataModule(L.LightningDataModule):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """On resume: let the first training epoch skip the samples of the batches trained before the checkpoint
-        (single process; under DDP Lightning's distributed sampler orders the data and this is not restored)."""
-        done = int(state_dict.get("train_batches_done", 0))
-        if not state_dict or state_dict.get("world_size", 1) != 1 or done == 0:
-            return
+        """Checkpoints written before the loader kept the position saved it here (the datamodule's state): let the
+        first training epoch skip the samples of the batches trained before the checkpoint."""
         length = len(next(iter(self.splits["train"].values()))) if self.splits["train"] is not None else 0
-        skip = done * int(state_dict["batch_size"])
-        if skip < length:  # a checkpoint at the end of an epoch needs no skip: the next epoch starts whole
-            self._resume = (int(state_dict["train_epoch"]), skip)
+        self._resume = resume_point(state_dict, length)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         arrays = self.splits[split]
         if arrays is None:
             raise DataError(f"no {split} split was given")
         dataset = ArrayDataset(arrays, KEYS[self.task], self.transforms)
-        sampler = None
-        if shuffle:
-            sampler = EpochShuffleSampler(len(dataset), self.seed, resume=self._resume)
-            self._resume = None
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
+        options: dict[str, Any] = {
+            "batch_size": self.batch_size,
             # Its own generator for the workers' base seed, drawn at each iterator creation: the global torch
             # random state (dropout, augmentation) then does not depend on how many loaders were started, which
             # differs between an uninterrupted run and one resumed from a checkpoint.
-            generator=torch.Generator().manual_seed(self.seed),
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            drop_last=False,
-        )
+            "generator": torch.Generator().manual_seed(self.seed),
+            "num_workers": self.num_workers,
+            "persistent_workers": self.num_workers > 0,
+            "drop_last": False,
+        }
+        if not shuffle:
+            return DataLoader(dataset, **options)
+        sampler = EpochShuffleSampler(len(dataset), self.seed, resume=self._resume)
+        self._resume = None
+        return ResumableLoader(dataset, sampler=sampler, position=self.position, **options)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

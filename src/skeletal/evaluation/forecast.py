@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.atomic import save_npz
 from skeletal.errors import ConfigError, DataError, LayoutError
 from skeletal.evaluation.prediction import rollout_windows, to_matrices
 from skeletal.geometry import convert_rotations, forward_kinematics
@@ -196,7 +197,7 @@ def forecast(
             "layout": skeleton.name, "representation": representation, "model": type(model).__name__}  # fmt: skip
     arrays["metadata"] = np.asarray(json.dumps(meta))
     npz = out_dir / "prediction.npz"
-    np.savez(npz, **arrays)  # type: ignore[arg-type]
+    save_npz(npz, **arrays)
     written = None
     if animation != "none" and positions is not None:
         from skeletal.viz.animation import Panel, animate, ffmpeg_available

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from skeletal.atomic import atomic_path
 from skeletal.errors import ConfigError
 from skeletal.models import create, info
 from skeletal.skeletons import Skeleton
@@ -237,18 +238,20 @@ def export_onnx(
         if exporter in ("dynamo", "auto"):
             try:
                 shapes = {axis: torch.export.Dim.AUTO for axis in input_axes}
-                torch.onnx.export(
-                    wrapped, (example,), str(path), dynamo=True, opset_version=opset or onnx_opset("dynamo"),
-                    input_names=["x"], output_names=["y"], dynamic_shapes=({"x": shapes},), verbose=False,
-                )  # fmt: skip
+                with atomic_path(path) as temporary:
+                    torch.onnx.export(
+                        wrapped, (example,), str(temporary), dynamo=True, opset_version=opset or onnx_opset("dynamo"),
+                        input_names=["x"], output_names=["y"], dynamic_shapes=({"x": shapes},), verbose=False,
+                    )  # fmt: skip
                 return path
             except Exception:
                 if exporter == "dynamo":
                     raise
-        torch.onnx.export(
-            wrapped, (example,), str(path), dynamo=False, opset_version=opset or onnx_opset("torchscript"),
-            input_names=["x"], output_names=["y"], dynamic_axes={"x": input_axes, "y": output_axes},
-        )  # fmt: skip
+        with atomic_path(path) as temporary:
+            torch.onnx.export(
+                wrapped, (example,), str(temporary), dynamo=False, opset_version=opset or onnx_opset("torchscript"),
+                input_names=["x"], output_names=["y"], dynamic_axes={"x": input_axes, "y": output_axes},
+            )  # fmt: skip
     return path
 
 
@@ -267,7 +270,8 @@ def export_torchscript(model: nn.Module, path: str | Path, example: torch.Tensor
     with evaluation(model), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(_TensorOutput(model), (example,), check_trace=False)
-        traced.save(str(path))
+        with atomic_path(path) as temporary:
+            traced.save(str(temporary))
     return path
 
 

@@ -45,9 +45,9 @@ class Lifted3D:
 
     def save(self, path: str | PathLike[str]) -> Path:
         """Write an ``.npz`` with the arrays and ``metadata`` (a JSON string: units, frame, layout, model...)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
+        from skeletal.atomic import save_npz
+
+        return save_npz(
             path,
             poses_3d=self.poses.astype(np.float32),
             keypoints_2d=self.keypoints.astype(np.float32),
@@ -58,7 +58,6 @@ class Lifted3D:
             parents=np.array(self.skeleton.parents),
             metadata=np.array(json.dumps(self.metadata, indent=1)),
         )
-        return path
 
     def animate(
         self,

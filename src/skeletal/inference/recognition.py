@@ -134,10 +134,9 @@ def predict_recognition(
     if x.ndim != 5:
         raise DataError(f"expected recognition joints (N, M, T, V, C) or (M, T, V, C), got shape {x.shape}", input_path)
     probabilities = class_scores(model, x, batch_size)
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output_path, probabilities=probabilities, labels=probabilities.argmax(axis=-1))
-    return output_path
+    from skeletal.atomic import save_npz
+
+    return save_npz(output_path, probabilities=probabilities, labels=probabilities.argmax(axis=-1))
 
 
 def load_recognition_input(path: str | Path, sample: int = 0, layout: str | Skeleton | None = None) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from skeletal.atomic import save_npz
 from skeletal.config import Config, load_config, save_config
 from skeletal.data.datasets import load_split
 from skeletal.data.module import SkeletonDataModule
@@ -34,7 +35,6 @@ from skeletal.tasks.trainer import (
     InterruptCheckpoint,
     _filter_warnings,
     _main_thread,
-    _raise_interrupt,
     _trainer,
     quiet_lightning,
 )
@@ -127,19 +127,25 @@ def train(
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / "resumed_at_step.txt").write_text(f"{step}\n")
     interrupt = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))  # type: ignore[attr-defined]
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, interrupt.handle) for s in signals} if _main_thread() else {}
     try:
         with warnings.catch_warnings():
             _filter_warnings()
             trainer.fit(task, datamodule=data, ckpt_path=str(last) if resume else None)
     except SystemExit:  # Lightning exits with status 1 after a KeyboardInterrupt
-        where = f"checkpoint written: {interrupt.saved}" if interrupt.saved else "no step finished, nothing saved"
+        if interrupt.saved:
+            where = f"checkpoint written: {interrupt.saved}"
+        elif last.is_file():
+            where = f"stopped at once; the last periodic checkpoint is {last}"
+        else:
+            where = "no checkpoint yet, nothing to resume"
         print(f"training interrupted ({where}); run folder: {run_dir}\nresume with: skeletal train --resume "
               f"{run_dir}", file=sys.stderr)  # fmt: skip
         raise KeyboardInterrupt from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.as_tensor(v).numel() == 1}
     best = run_dir / "checkpoints" / f"{BEST_CHECKPOINT}.ckpt"
     if best.is_file():
@@ -300,10 +306,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
         arrays = {"future": result}
     else:
         arrays = {"poses_3d": result}
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(output_path, **arrays)  # type: ignore[arg-type]  # numpy's stub also matches **kwargs to allow_pickle
-    return output_path
+    return save_npz(output_path, **arrays)
 
 
 def steps_per_epoch(num_samples: int, batch_size: int, devices: int = 1) -> int:

@@ -3,7 +3,7 @@
 :func:`_trainer` builds it from a config's ``trainer`` section with its callbacks: ``checkpoints/last.ckpt`` after
 validations, every ``checkpoint_every_n_steps`` or on a timer (:data:`CHECKPOINT_INTERVAL`), written atomically
 (:class:`AtomicCheckpointIO`); the random states saved and restored with it (:class:`RandomStates`); a checkpoint
-on Ctrl-C or SIGTERM (:class:`InterruptCheckpoint`, :func:`_raise_interrupt`); the best validation epoch and early
+on Ctrl-C or SIGTERM at the end of the step (:class:`InterruptCheckpoint`); the best validation epoch and early
 stopping of prediction runs. Lightning's banners and known-harmless warnings are hidden unless
 ``SKELETAL_VERBOSE`` is set (:func:`quiet_lightning`).
 """
@@ -11,8 +11,8 @@ stopping of prediction runs. Lightning's banners and known-harmless warnings are
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
+import signal
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from skeletal.atomic import atomic_path
 from skeletal.config import Config
 from skeletal.errors import ConfigError
 from skeletal.tasks.base import SkeletalTask
@@ -101,49 +102,87 @@ class RandomStates(Callback):
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoints written to a temporary file in their own folder (the run folder), then renamed, so
     a kill or a full disk while saving leaves the previous ``last.ckpt`` whole and no 0-byte file; the temporary
-    file is removed when the write fails."""
+    file is removed when the write fails. A failed write (disk full, quota, file-size limit) is an ``OSError``
+    naming the checkpoint: torch reports it as an obscure ``RuntimeError`` of its zip writer."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        stream: _WriteErrors | None = None
         try:
-            with os.fdopen(handle, "wb") as stream:
-                torch.save(checkpoint, stream)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            with atomic_path(target) as temporary, open(temporary, "wb") as raw:
+                stream = _WriteErrors(raw)
+                torch.save(checkpoint, stream)  # type: ignore[arg-type]  # write and flush are all it uses
+        except BaseException as error:
+            failed = error if isinstance(error, OSError) else getattr(stream, "error", None)
+            if failed is not None:
+                kept = "the previous one is kept" if target.is_file() else "no earlier checkpoint"
+                reason = failed.strerror or type(failed).__name__
+                raise OSError(failed.errno, f"{reason}: cannot write the checkpoint {target} ({kept})") from error
             raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+class _WriteErrors:
+    """A binary stream that remembers the ``OSError`` its ``write`` raised (torch turns it into a RuntimeError)."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.stream.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class InterruptCheckpoint(Callback):
-    """On Ctrl-C (SIGINT) or SIGTERM during fit, write ``checkpoints/last.ckpt`` (atomically) so that
-    ``skeletal train --resume RUN_DIR`` continues from the step reached."""
+    """Ctrl-C (SIGINT) or SIGTERM during fit stops training at the end of the current optimiser step (or
+    validation batch) and writes ``checkpoints/last.ckpt`` there (atomically), so that ``skeletal train --resume
+    RUN_DIR`` continues exactly: the weights, optimiser, random states and loader position of a finished step. A
+    second signal, or one outside the training loop (setup, sanity check, export) or under several processes,
+    stops at once without a new checkpoint (the last periodic one stays).
+
+    :meth:`handle` is the signal handler; :func:`train` installs it for both signals while ``fit`` runs.
+    """
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self.saved: Path | None = None
+        self.requested: int | None = None
+        self._deferring = False
 
-    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
-        if not isinstance(exception, KeyboardInterrupt) or trainer.global_step == 0:
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested is not None or not self._deferring:
+            raise KeyboardInterrupt
+        self.requested = signum
+        print(f"{signal.Signals(signum).name}: stopping after this step (send it again to stop at once)",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._deferring = trainer.world_size == 1
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._deferring = False
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        self._stop_if_requested(trainer)
+
+    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        if not trainer.sanity_checking:
+            self._stop_if_requested(trainer)
+
+    def _stop_if_requested(self, trainer: L.Trainer) -> None:
+        if self.requested is None or not self._deferring:
             return
+        self._deferring = False
         path = self.run_dir / "checkpoints" / "last.ckpt"
         trainer.save_checkpoint(path)
         self.saved = path
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM handled as Ctrl-C, so that it also writes the resumable checkpoint."""
-    raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
 
 def _main_thread() -> bool:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from skeletal.atomic import atomic_path
 from skeletal.errors import ConfigError, LayoutError, ShapeError
 from skeletal.skeletons import Skeleton
 from skeletal.skeletons import get as get_skeleton
@@ -258,11 +259,17 @@ class SkeletonRenderer:
 
 
 def write_video(frames: Iterator[np.ndarray], out: str | Path, fps: float, size: tuple[int, int]) -> Path:
-    """Write RGB frames of ``size`` (width, height) to ``.gif`` (Pillow) or ``.mp4`` (OpenCV, else ffmpeg)."""
+    """Write RGB frames of ``size`` (width, height) to ``.gif`` (Pillow) or ``.mp4`` (OpenCV, else ffmpeg),
+    atomically (:func:`skeletal.atomic.atomic_path`)."""
+    out = Path(out)
+    with atomic_path(out) as temporary:
+        _write_video(frames, temporary, fps, size)
+    return out
+
+
+def _write_video(frames: Iterator[np.ndarray], out: Path, fps: float, size: tuple[int, int]) -> Path:
     from PIL import Image
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
     if suffix == ".gif":
         images = [Image.fromarray(frame).quantize(colors=64, method=Image.Quantize.FASTOCTREE) for frame in frames]
@@ -353,7 +360,7 @@ def plot_pose_3d(
         setter(c - radius, c + radius)
     axis.set_title(title)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary)
     plt.close(figure)
     return out

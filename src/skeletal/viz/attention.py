@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+from skeletal.atomic import atomic_path
 from skeletal.data.transforms import fit_persons
 from skeletal.errors import DataError, ShapeError
 from skeletal.nn.outputs import AttentionMaps
@@ -163,8 +164,8 @@ def plot_spatial_attention(
     figure = _figure()
     _draw(figure, matrix, points, skeleton, layer_title(maps, layer, frame), (points.min(0), points.max(0)))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=100)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary, dpi=100)
     return out
 
 
@@ -209,8 +210,8 @@ def animate_spatial_attention(
 
     animation = FuncAnimation(figure, update, frames=chosen, blit=False, cache_frame_data=False)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    animation.save(out, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
+    with atomic_path(out) as temporary:
+        animation.save(temporary, writer=PillowWriter(fps=fps), dpi=80)  # 800 pixels wide
     return out
 
 

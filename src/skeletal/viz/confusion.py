@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from skeletal.atomic import atomic_path
 from skeletal.errors import ShapeError
 
 MAX_LABELLED_CLASSES = 60
@@ -68,6 +69,6 @@ def plot_confusion(
             axes.text(column, row, text, ha="center", va="center", fontsize=8, color=colour)
     figure.tight_layout()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=100)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary, dpi=100)
     return out

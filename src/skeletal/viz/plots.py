@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from skeletal.atomic import atomic_path
 from skeletal.errors import ConfigError
 
 
@@ -40,8 +41,8 @@ def plot_horizon_errors(
     axis.legend(fontsize=8)
     figure.tight_layout()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary)
     plt.close(figure)
     return out
 
@@ -79,7 +80,7 @@ def plot_power_spectrum(
     figure.suptitle(title)
     figure.tight_layout()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary)
     plt.close(figure)
     return out

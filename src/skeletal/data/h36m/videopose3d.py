@@ -74,6 +74,8 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
         raise DataError(f"cannot read the npz archive: {error}", path, f"key {key!r}") from None
     except Exception as error:  # zipfile/pickle errors of a truncated or corrupt file
         raise DataError(f"corrupt or truncated npz archive: {type(error).__name__}: {error}", path) from None
+    if not isinstance(value, np.ndarray):  # np.load gives a member that is not an .npy array as raw bytes
+        raise DataError(f"entry is not an .npy array (got {type(value).__name__})", path, f"key {key!r}")
     if value.dtype != object or value.shape != ():
         raise DataError(f"expected a pickled dict, got an array {value.dtype} {value.shape}", path, f"key {key!r}")
     result = value.item()
