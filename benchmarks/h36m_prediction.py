@@ -1,15 +1,15 @@
 """Human3.6M motion prediction, the ST-Transformer paper's protocol (subject 5, 8 SRNN seeds per action, Euler error
-at 80/160/320/400 ms), ST-Transformer and the vanilla Transformer trained the same way through the public path,
-beside the paper's table 2.
+at 80/160/320/400 ms): the ST-Transformer and its table-2 baselines (vanilla Transformer, residual GRU seq2seq of
+Martinez et al.), all trained the same way through the public path, beside the paper's table 2.
 
 Usage (from the repository root; the data are licensed for research and never committed):
 
     python benchmarks/h36m_prediction.py --data H36M_EXPMAP_DIR [--override trainer.max_time_s=3600 ...]
 
 ``H36M_EXPMAP_DIR`` holds Martinez et al.'s exp-map files ``S1/walking_1.txt`` ... Runs ``skeletal prepare
-h36m-expmap`` into ``data/h36m-prediction``, ``skeletal train`` on ``configs/prediction/st-transformer_h36m_cpu.yaml``
-and ``transformer_h36m_cpu.yaml`` (resumed after an interruption, skipped when done), then the table of
-``skeletal eval --protocol h36m``. Writes ``benchmarks/results/h36m_prediction.md``.
+h36m-expmap`` into ``data/h36m-prediction``, ``skeletal train`` on ``configs/prediction/st-transformer_h36m_cpu.yaml``,
+``transformer_h36m_cpu.yaml`` and ``seq2seq_h36m_cpu.yaml`` (resumed after an interruption, skipped when done),
+then the table of ``skeletal eval --protocol h36m``. Writes ``benchmarks/results/h36m_prediction.md``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from skeletal import checkpoint  # noqa: E402
 from skeletal.evaluation.tables import h36m_prediction_tables  # noqa: E402
 
 CONFIGS = {
-    "ST-Transformer (L=4)": "configs/prediction/st-transformer_h36m_cpu.yaml",
-    "Transformer (L=4)": "configs/prediction/transformer_h36m_cpu.yaml",
+    "ST-Transformer (L=4, window 26)": "configs/prediction/st-transformer_h36m_cpu.yaml",
+    "Transformer (L=4, window 26)": "configs/prediction/transformer_h36m_cpu.yaml",
+    "seq2seq (GRU 1024)": "configs/prediction/seq2seq_h36m_cpu.yaml",
 }
 
 
