@@ -63,7 +63,7 @@ def lift_npz(tmp_path: Path) -> Path:
     from skeletal.inference.lifting import lift_file
 
     model_file, track = _lifter(tmp_path)
-    lift_file(track, checkpoint=model_file, out_dir=tmp_path / "out", animation=False)
+    lift_file(track, checkpoint=model_file, out_dir=tmp_path / "out", animation=False, layout="coco17")
     return tmp_path / "out" / "track_3d.npz"
 
 
@@ -71,7 +71,7 @@ def lift_gif(tmp_path: Path) -> Path:
     from skeletal.inference.lifting import lift_file
 
     model_file, track = _lifter(tmp_path)
-    lift_file(track, checkpoint=model_file, out_dir=tmp_path / "out", animation_format="gif")
+    lift_file(track, checkpoint=model_file, out_dir=tmp_path / "out", animation_format="gif", layout="coco17")
     return tmp_path / "out" / "track_3d.gif"
 
 

@@ -293,7 +293,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
         x = x[None]
     if x.ndim != dims:
         raise DataError(f"expected a {dims}-dimensional {task.task_name} input, got shape {x.shape}", input_path)
-    tensor = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    tensor = torch.from_numpy(np.array(x, dtype=np.float32))  # a copy: the input may be a read-only memory map
     outputs = []
     with torch.no_grad():
         for start in range(0, len(tensor), batch_size):
