@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,8 +35,10 @@ def prepared(folder: str, *prepare_arguments: str) -> Path:
 
 def run_folder(config: str) -> Path:
     """The run folder a config trains into (``output/name``)."""
-    settings = yaml.safe_load((ROOT / config).read_text())
-    return ROOT / settings.get("output", "runs") / settings["name"]
+    from skeletal.config import load_config
+
+    settings = load_config(ROOT / config)  # follows ``extends:``, as ``skeletal train`` does
+    return ROOT / settings.output / settings.name
 
 
 def trained(config: str, *overrides: str) -> Path:
