@@ -181,11 +181,6 @@ def test_bone_length_variation_golden() -> None:
     assert all(v == pytest.approx(0.5) for v in bone_length_variation(scaled, skeleton).values())
 
 
-@pytest.mark.xfail(
-    reason="regression from the issue-17 merge: read_keypoints + lift_keypoints of baseball.json raises "
-    "'no keypoint in any frame' (lift_file works); to fix next session",
-    strict=False,
-)
 def test_cmu_trained_gast_net_keeps_bones_consistent_on_baseball(shared_data) -> None:
     model_file = RESULTS / "gast-net-27_cmu.safetensors"
     if not model_file.is_file():
@@ -199,8 +194,13 @@ def test_cmu_trained_gast_net_keeps_bones_consistent_on_baseball(shared_data) ->
     random = np.mean(list(bone_length_variation(untrained.poses[0], untrained.skeleton).values()))
     # measured: 0.171 for the committed checkpoint, 0.34-0.37 for random weights (benchmarks/results/cmu_lifting.md)
     assert trained < 0.25 and trained < 0.7 * random
-    empty = lift_keypoints(Keypoints(get("coco17"), np.zeros((1, 1, 17, 2)), np.zeros((1, 1, 17))), small_gast())
-    assert np.isnan(empty.poses).all()  # a track without any valid frame gives no pose
+    with pytest.raises(DataError, match="no keypoint in any frame"):  # nothing at all to lift: a clear error
+        lift_keypoints(Keypoints(get("coco17"), np.zeros((1, 1, 17, 2)), np.zeros((1, 1, 17))), small_gast())
+    real = read_keypoints(shared_data / "keypoints-2d" / "baseball.json")
+    points = np.concatenate([real.points[:1], np.zeros_like(real.points[:1])])
+    scores = np.concatenate([real.scores[:1], np.zeros_like(real.scores[:1])])
+    two = lift_keypoints(Keypoints(real.skeleton, points, scores, image_size=real.image_size), small_gast())
+    assert np.isnan(two.poses[1]).all() and np.isfinite(two.poses[0]).any()  # an empty track gives no pose
 
 
 def _has_mediapipe() -> bool:
