@@ -1,5 +1,5 @@
-"""Start-up cost of the ``skeletal`` command: CPU seconds (user + system) of ``--help``, ``models`` and an
-argument error, the median of ``--repeats`` fresh processes each, and the slowest imports of each
+"""Start-up cost of the ``skeletal`` command: CPU seconds (user + system) of ``--help``, ``models`` and two
+argument errors, the median of ``--repeats`` fresh processes each, and the slowest imports of each
 (``python -X importtime``).
 
 Compare two source trees (e.g. this checkout and an older one) with ``--src``:
@@ -25,6 +25,16 @@ COMMANDS = {
     "skeletal --help": ["--help"],
     "skeletal models": ["models"],
     "skeletal lift (argument error: no input)": ["lift"],
+    "skeletal prepare keypoints (unknown --layout)": [
+        "prepare",
+        "keypoints",
+        ".",
+        "out",
+        "--labels",
+        "labels.csv",
+        "--layout",
+        "bogus",
+    ],  # fmt: skip
 }
 
 

@@ -20,19 +20,30 @@ soon as one of them is.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import numpy as np
-import torch
 
 from skeletal.errors import ConfigError, ShapeError
 from skeletal.skeletons.layouts import AMASS15_SMPL_INDICES
 from skeletal.skeletons.skeleton import Skeleton, get
 
-Array = TypeVar("Array", np.ndarray, torch.Tensor)
+if TYPE_CHECKING:
+    import torch
+    from typing_extensions import TypeIs
+
+Array = TypeVar("Array", np.ndarray, "torch.Tensor")
+
+
+def _is_tensor(values: object) -> TypeIs[torch.Tensor]:
+    """True for a torch tensor, without importing torch (a tensor exists only once torch is imported)."""
+    torch_module = sys.modules.get("torch")
+    return torch_module is not None and isinstance(values, torch_module.Tensor)
+
 
 #: ``fn(points, confidence, **options) -> (points, confidence)`` on ``(..., V, C)`` and ``(..., V)``.
 ConverterFunction = Callable[..., tuple[Any, Any]]
@@ -164,7 +175,7 @@ def convert(
         ConfigError: No converter chain links the layouts, or an option no converter on the chain accepts.
     """
     src, tgt = get(source), get(target)
-    if not isinstance(keypoints, torch.Tensor):
+    if not _is_tensor(keypoints):
         keypoints = np.asarray(keypoints)
     if keypoints.ndim < 2:
         raise ShapeError(f"keypoints must be (..., V, C); received shape {tuple(keypoints.shape)}")
@@ -182,7 +193,9 @@ def convert(
         raise ConfigError(
             f"options {unknown} are not accepted by the converters {' -> '.join(path)} (accepted: {sorted(accepted)})"
         )
-    if isinstance(keypoints, torch.Tensor):
+    if _is_tensor(keypoints):
+        import torch
+
         values = keypoints if keypoints.is_floating_point() else keypoints.to(torch.get_default_dtype())
     else:
         values = keypoints if np.issubdtype(keypoints.dtype, np.floating) else keypoints.astype(np.float32)
@@ -194,7 +207,9 @@ def convert(
         )
     if not has_confidence:
         return points
-    if isinstance(points, torch.Tensor):
+    if _is_tensor(points):
+        import torch
+
         return torch.cat([points, cast(torch.Tensor, confidence)[..., None]], dim=-1)  # type: ignore[return-value]
     return np.concatenate([points, cast(np.ndarray, confidence)[..., None]], axis=-1)  # type: ignore[return-value]
 
@@ -243,7 +258,9 @@ def coco17_to_h36m17(
     """
     if style not in ("midpoints", "gast"):
         raise ConfigError(f"coco17 -> h36m17: style must be 'midpoints' or 'gast'; received {style!r}")
-    is_torch = isinstance(points, torch.Tensor)
+    is_torch = _is_tensor(points)
+    if is_torch:
+        import torch
     joint = [points[..., i, :] for i in range(17)]
     nose, left_eye, right_eye, left_ear, right_ear = joint[:5]
     mid_shoulder = (joint[5] + joint[6]) / 2
@@ -302,14 +319,18 @@ def coco17_to_h36m17(
 def _replace_channel(values: Any, channel: int, replacement: Any) -> Any:
     """Copy of ``values`` (..., C) with channel ``channel`` set to ``replacement`` (...) (no in-place writes)."""
     parts = [replacement if c == channel else values[..., c] for c in range(values.shape[-1])]
-    if isinstance(values, torch.Tensor):
+    if _is_tensor(values):
+        import torch
+
         return torch.stack(parts, dim=-1)
     return np.stack(parts, axis=-1)
 
 
 def _where(condition: Any, fill: float, values: Any) -> Any:
     """``values`` where ``condition`` is false, ``fill`` elsewhere (broadcasting), numpy or torch."""
-    if isinstance(values, torch.Tensor):
+    if _is_tensor(values):
+        import torch
+
         return torch.where(condition, torch.full_like(values, fill), values)
     return np.where(condition, np.asarray(fill, dtype=values.dtype), values)
 
