@@ -346,6 +346,32 @@ def test_videopose3d_member_that_is_not_npy(tmp_path: Path, reader) -> None:
         reader(path)
 
 
+@pytest.mark.parametrize("reader", [humaneva.load_humaneva_3d, h36m.load_h36m_3d, h36m.load_h36m_2d])
+def test_videopose3d_pickle_announcing_gigabytes(tmp_path: Path, reader) -> None:
+    """Fuzz benchmark: a corrupt length byte in the pickle made the unpickler allocate what it announced (2 GiB
+    here) before reading it; the pickle is walked first, and the announced length refused."""
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (), }"
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    pickled = b"\x80\x03B" + (2**31 - 1).to_bytes(4, "little") + b"x" * 16  # BINBYTES of 2 GiB, 16 bytes follow
+    path = tmp_path / "v.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in ("positions_3d", "positions_2d", "metadata"):
+            archive.writestr(f"{key}.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + pickled)
+    match = r"v.npz, key '\w+': corrupt pickled entry: .*expected 2147483647 bytes"
+    with memory_cap(256 << 20), pytest.raises(DataError, match=match):
+        reader(path)
+
+
+def test_npy_header_with_a_bytes_key(tmp_path: Path) -> None:
+    """Fuzz benchmark (AMASS case 9160): numpy sorted the keys of a header holding ``b'descr'`` (TypeError)."""
+    header = b"{b'descr': '<f8', 'fortran_order': False, 'shape': (4, 17, 3), }"
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    path = tmp_path / "k.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(4 * 17 * 3 * 8))
+    with pytest.raises(DataError, match=r"k.npy, header: not a readable numpy header: TypeError"):
+        keypoints.read_keypoints(path)
+
+
 # -------------------------------------------------------------------------------------------- exp-map H3.6M
 def test_expmap_value_beyond_float32(tmp_path: Path) -> None:
     """1e308 is finite in float64: the reader returned inf after its cast to float32."""

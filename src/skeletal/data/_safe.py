@@ -16,9 +16,11 @@ checks counts and sizes read from a file *before* allocating what they announce:
 
 from __future__ import annotations
 
+import io
 import json
 import lzma
 import math
+import pickletools
 import re
 import tokenize
 import zipfile
@@ -124,7 +126,11 @@ def read_npy(stream: IO[bytes], size: int, path: str | PathLike[str], where: str
                         where or "header")  # fmt: skip
     stream.seek(start)
     read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, fortran, dtype = read_header(stream)
+    try:
+        shape, fortran, dtype = read_header(stream)
+    except (ValueError, TypeError, SyntaxError, KeyError) as error:  # numpy's literal_eval of a corrupt header
+        raise DataError(f"not a readable numpy header: {type(error).__name__}: {error}", path,
+                        where or "header") from None  # fmt: skip
     if not all(type(n) is int and n >= 0 for n in shape):  # numpy accepts (True, 17, 3)
         raise DataError(f"header announces an invalid shape {shape!r}", path, where or "header")
     if dtype.hasobject:
@@ -200,3 +206,34 @@ def finite_float32(values: np.ndarray) -> np.ndarray:
     """Mask of the values that are finite once cast to float32 (``1e308`` is finite in float64, inf in float32)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return np.isfinite(np.asarray(values, dtype=np.float64).astype(np.float32))
+
+
+def check_pickled_member(path: str | PathLike[str], key: str) -> None:
+    """Walk the pickle of the object array ``key`` of an ``.npz`` without building anything, before ``np.load``
+    unpickles it: every length the pickle announces (bytes, strings, frames) must fit in the bytes that follow.
+
+    CPython's unpickler allocates an announced length before reading it, so one corrupt length byte makes it ask
+    for gigabytes (a MemoryError, or the machine's memory); ``pickletools.genops`` reads from memory and stops at
+    the first announced length that the member does not hold.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = member_info(archive, key, path)
+            with archive.open(info) as stream:
+                data = stream.read()
+        if not data.startswith(np.lib.format.MAGIC_PREFIX):
+            return  # not an .npy member: np.load gives it as bytes, which the caller refuses
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise DataError(f"unknown .npy format version {version[0]}.{version[1]}", path, f"key {key!r}")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        if not read_header(stream, max_header_size=len(data))[2].hasobject:
+            return  # a plain array: np.load does not unpickle it
+        for _ in pickletools.genops(stream):
+            pass
+    except DataError:
+        raise
+    except (*NPY_ERRORS, TypeError, KeyError) as error:  # type: ignore[misc]
+        raise DataError(f"corrupt pickled entry: {type(error).__name__}: {str(error)[:200]}", path,
+                        f"key {key!r}") from None  # fmt: skip

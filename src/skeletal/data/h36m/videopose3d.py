@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from skeletal.data._safe import check_npz_members, finite_float32
+from skeletal.data._safe import check_npz_members, check_pickled_member, finite_float32
 from skeletal.data.h36m.cameras import H36M_CAMERA_INTRINSICS, h36m_cameras
 from skeletal.data.types import Motion
 from skeletal.errors import DataError, UnsafeFileError
@@ -63,6 +63,8 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
         with np.load(path, allow_pickle=allow_pickle) as archive:
             if key not in archive.files:
                 raise DataError(f"missing key {key!r}; the file has {sorted(archive.files)}", path)
+            if allow_pickle:
+                check_pickled_member(path, key)
             value = archive[key]
     except DataError:
         raise
