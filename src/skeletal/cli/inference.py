@@ -55,7 +55,7 @@ def _cmd_lift(args: argparse.Namespace) -> None:
     lifted, written = lift_file(
         args.input, checkpoint=checkpoint, model_name=args.model, out_dir=args.out, causal=args.causal,
         flip=args.flip, animation=not args.no_animation, layout=args.layout, image_size=size, fps=args.fps,
-        max_gap=args.max_gap, streaming=args.streaming, animation_format=args.animation,
+        max_gap=args.max_gap, streaming=args.streaming, animation_format=args.animation, precision=args.precision,
     )  # fmt: skip
     meta = lifted.metadata
     print(f"lifted {lifted.poses.shape[0]} track(s) x {lifted.poses.shape[1]} frames to 3D ({meta['layout']}, metres, "
@@ -130,4 +130,6 @@ def add_lift(commands: Subparsers) -> None:
     lift.add_argument("--max-gap", type=int, default=10, help="longest gap of a missing joint interpolated (frames)")
     lift.add_argument("--layout", help="layout of the keypoints when the file cannot tell (e.g. coco17)")
     lift.add_argument("--no-animation", action="store_true", help="only the .npz")
+    lift.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                      help="inference precision (bf16: AVX-512-BF16 or AMX CPUs; ~1.5x faster, +0.03 mm)")  # fmt: skip
     lift.set_defaults(handler=_cmd_lift)
