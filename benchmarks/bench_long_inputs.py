@@ -95,7 +95,7 @@ def main() -> int:
             f"lift {args.frames:,} frames, Kinetics-style JSON ({json_mb:.0f} MB)": [
                 *skeletal, "lift", str(work / "long.json"), "--out", str(work / "lift-json")],
             f"lift {args.frames:,} frames, .npy keypoints": [
-                *skeletal, "lift", str(work / "long.npy"), "--out", str(work / "lift-npy")],
+                *skeletal, "lift", str(work / "long.npy"), "--layout", "coco17", "--out", str(work / "lift-npy")],
             f"predict --seconds {args.seconds:g} (st-transformer-cmu)": [
                 *skeletal, "predict", str(work / "seed.npz"), "--seconds", f"{args.seconds:g}",
                 "--out", str(work / "forecast")],

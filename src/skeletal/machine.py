@@ -34,3 +34,27 @@ def load_warning(threads: int) -> str | None:
         return None
     return (f"warning: the machine is loaded (1-minute load average {load:.1f} on {available} cores, {threads} "
             "thread(s) here): timings are slower and noisier than on an idle machine")  # fmt: skip
+
+
+def release_free_memory() -> None:
+    """Give the C allocator's free memory back to the system (glibc ``malloc_trim``; nothing elsewhere).
+
+    Long inputs processed in chunks allocate and free the same large activation buffers many times; glibc keeps
+    the freed pages in its heap, so the resident memory of a 100,000-frame lift grew to ~4x what one chunk
+    needs (``benchmarks/bench_long_inputs.py``). Trimming after each chunk keeps it at one chunk's worth.
+    """
+    import ctypes
+    import ctypes.util
+
+    global _LIBC
+    if _LIBC is None:
+        name = ctypes.util.find_library("c")
+        try:
+            _LIBC = ctypes.CDLL(name) if name else False
+        except OSError:
+            _LIBC = False
+    if _LIBC and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
+
+
+_LIBC: object = None
