@@ -113,6 +113,25 @@ def check_allocation(
 def read_npy(stream: IO[bytes], size: int, path: str | PathLike[str], where: str | None) -> np.ndarray:
     """An ``.npy`` array from ``stream`` (``size`` bytes long), its header checked against ``size`` before any
     allocation (a header claiming 10^12 frames is refused, not allocated); never unpickles."""
+    shape, fortran, dtype = read_npy_header(stream, size, path, where)
+    if dtype.hasobject:
+        raise DataError("the array holds Python objects: refused (read without unpickling)", path, where)
+    nbytes = math.prod(shape) * dtype.itemsize
+    header = stream.tell()
+    if nbytes > size - header:
+        raise DataError(f"header announces shape {shape} ({nbytes} bytes) but {size - header} bytes follow "
+                        "(truncated or corrupt)", path, where or f"byte {header}")  # fmt: skip
+    data = stream.read(nbytes)
+    if len(data) != nbytes:
+        raise DataError(f"truncated array data: {len(data)} of {nbytes} bytes", path, where or f"byte {header}")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def read_npy_header(
+    stream: IO[bytes], size: int, path: str | PathLike[str], where: str | None
+) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` header at the start of ``stream`` (``size`` bytes long),
+    its version and length checked before numpy reads it; the stream is left at the data."""
     version = np.lib.format.read_magic(stream)
     if version not in ((1, 0), (2, 0), (3, 0)):
         raise DataError(f"unknown .npy format version {version[0]}.{version[1]}", path, where or "header")
@@ -133,17 +152,7 @@ def read_npy(stream: IO[bytes], size: int, path: str | PathLike[str], where: str
                         where or "header") from None  # fmt: skip
     if not all(type(n) is int and n >= 0 for n in shape):  # numpy accepts (True, 17, 3)
         raise DataError(f"header announces an invalid shape {shape!r}", path, where or "header")
-    if dtype.hasobject:
-        raise DataError("the array holds Python objects: refused (read without unpickling)", path, where)
-    nbytes = math.prod(shape) * dtype.itemsize
-    header = stream.tell()
-    if nbytes > size - header:
-        raise DataError(f"header announces shape {shape} ({nbytes} bytes) but {size - header} bytes follow "
-                        "(truncated or corrupt)", path, where or f"byte {header}")  # fmt: skip
-    data = stream.read(nbytes)
-    if len(data) != nbytes:
-        raise DataError(f"truncated array data: {len(data)} of {nbytes} bytes", path, where or f"byte {header}")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return shape, fortran, dtype
 
 
 def member_info(archive: zipfile.ZipFile, key: str, path: str | PathLike[str]) -> zipfile.ZipInfo:
@@ -224,11 +233,7 @@ def check_pickled_member(path: str | PathLike[str], key: str) -> None:
         if not data.startswith(np.lib.format.MAGIC_PREFIX):
             return  # not an .npy member: np.load gives it as bytes, which the caller refuses
         stream = io.BytesIO(data)
-        version = np.lib.format.read_magic(stream)
-        if version not in ((1, 0), (2, 0), (3, 0)):
-            raise DataError(f"unknown .npy format version {version[0]}.{version[1]}", path, f"key {key!r}")
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        if not read_header(stream, max_header_size=len(data))[2].hasobject:
+        if not read_npy_header(stream, len(data), path, f"key {key!r}")[2].hasobject:
             return  # a plain array: np.load does not unpickle it
         for _ in pickletools.genops(stream):
             pass

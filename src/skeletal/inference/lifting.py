@@ -107,8 +107,8 @@ def load_lifter(
                           f"{', '.join(models.names('lifting'))}")  # fmt: skip
     model = set_precision(models.create(name, causal=causal), precision)
     warnings.warn(RANDOM_WEIGHTS_WARNING.format(name=name), UserWarning, stacklevel=2)
-    described = {"name": name, "kwargs": {"causal": causal}, "checkpoint": None, "trained": False}
-    return model.eval(), {**described, "precision": precision}
+    return model.eval(), {"name": name, "kwargs": {"causal": causal}, "checkpoint": None, "trained": False,
+                          "precision": precision}  # fmt: skip
 
 
 def _as_keypoints(keypoints: Keypoints | np.ndarray, layout: str | Skeleton | None) -> Keypoints:
