@@ -9,10 +9,12 @@ The files of Pavllo et al. 2019 (``facebookresearch/VideoPose3D``, ``data/prepar
   pixels, one per camera in the order of :data:`~skeletal.data.h36m.cameras.H36M_CAMERA_INTRINSICS`, and
   ``metadata``, a dict with ``layout_name``, ``num_joints`` and ``keypoints_symmetry`` (left joints, right joints).
 
-Both dicts are stored as pickled numpy object arrays; reading them runs ``pickle``, which can execute code
-hidden in a malicious file. The readers therefore only unpickle the path the caller passes, and only with
-``allow_pickle=True`` (the default, because the format requires it); pass ``allow_pickle=False`` to refuse
-(:class:`~skeletal.errors.UnsafeFileError`). Only read files from a source you trust.
+Both dicts are stored as pickled numpy object arrays. ``np.load(allow_pickle=True)`` would run that pickle with
+the full unpickler (code execution from a malicious file, allocations of whatever a corrupt file announces); the
+readers use :func:`skeletal.data._unpickle.unpickle_npy_member` instead, which knows numpy's array, dtype and scalar
+reconstruction only and checks every shape against its data before building an array. ``allow_pickle=True`` is the
+default because the format requires it; pass ``allow_pickle=False`` to refuse any pickled entry
+(:class:`~skeletal.errors.UnsafeFileError`).
 
 The 2D/3D pairs for lifting (:func:`lifting_pairs`) are projected with the calibration of
 :mod:`skeletal.data.h36m.cameras`.
@@ -26,10 +28,11 @@ from typing import Any, cast
 
 import numpy as np
 
-from skeletal.data._safe import check_npz_members, check_pickled_member, finite_float32
+from skeletal.data._safe import finite_float32
+from skeletal.data._unpickle import unpickle_npy_member
 from skeletal.data.h36m.cameras import H36M_CAMERA_INTRINSICS, h36m_cameras
 from skeletal.data.types import Motion
-from skeletal.errors import DataError, UnsafeFileError
+from skeletal.errors import DataError
 from skeletal.geometry.camera import Camera, normalize_screen_coordinates
 from skeletal.skeletons import get
 
@@ -49,7 +52,7 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
     Args:
         path: The ``.npz`` file the user passed.
         key: ``"positions_3d"``, ``"positions_2d"`` or ``"metadata"``.
-        allow_pickle: Unpickle the entry (needed by the format; runs code from the file: trusted files only).
+        allow_pickle: Unpickle the entry (needed by the format), with numpy's array, dtype and scalar types only.
 
     Raises:
         DataError: Missing or corrupt file, missing key, or an entry that is not a dict.
@@ -58,26 +61,7 @@ def load_pickled_dict(path: str | PathLike[str], key: str, allow_pickle: bool = 
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found (expected a VideoPose3D .npz file)", path)
-    check_npz_members(path)
-    try:
-        with np.load(path, allow_pickle=allow_pickle) as archive:
-            if key not in archive.files:
-                raise DataError(f"missing key {key!r}; the file has {sorted(archive.files)}", path)
-            if allow_pickle:
-                check_pickled_member(path, key)
-            value = archive[key]
-    except DataError:
-        raise
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise UnsafeFileError(
-                f"{path}: key {key!r} is a pickled object; pass allow_pickle=True only for a trusted file"
-            ) from None
-        raise DataError(f"cannot read the npz archive: {error}", path, f"key {key!r}") from None
-    except Exception as error:  # zipfile/pickle errors of a truncated or corrupt file
-        raise DataError(f"corrupt or truncated npz archive: {type(error).__name__}: {error}", path) from None
-    if not isinstance(value, np.ndarray):  # np.load gives a member that is not an .npy array as raw bytes
-        raise DataError(f"entry is not an .npy array (got {type(value).__name__})", path, f"key {key!r}")
+    value = unpickle_npy_member(path, key, allow_pickle)
     if value.dtype != object or value.shape != ():
         raise DataError(f"expected a pickled dict, got an array {value.dtype} {value.shape}", path, f"key {key!r}")
     result = value.item()
