@@ -46,3 +46,28 @@ def test_still_pose_and_plots(tmp_path: Path, rng: np.random.Generator) -> None:
     assert plot_power_spectrum({"model": table}, tmp_path / "ps.png").stat().st_size > 0
     with pytest.raises(ConfigError):
         plot_horizon_errors({"bad": [1.0]}, [80, 160], tmp_path / "x.png")
+
+
+def test_gif_written_frame_by_frame_decodes_to_its_frames(tmp_path: Path) -> None:
+    """``_write_gif`` streams frames (the changed box of each over the previous one, on the first frame's
+    palette): every decoded frame equals its input where the colours are the first frame's, and a repeated
+    frame stays a frame."""
+    from PIL import ImageSequence
+
+    from skeletal.viz.animation import write_video
+
+    frames = [np.full((60, 80, 3), 255, np.uint8) for _ in range(5)]
+    for step, frame in enumerate(frames[:4]):
+        frame[:10, :10] = (30, 30, 30)  # present in the first frame: on the palette
+        frame[10 + 5 * step : 25 + 5 * step, 20:40] = (200, 30, 30)
+        frame[40:50, 50 + 3 * step : 70] = (30, 30, 200)
+    frames[4] = frames[3].copy()
+    out = write_video(iter(frames), tmp_path / "s.gif", fps=20, size=(80, 60))
+    with Image.open(out) as gif:
+        assert gif.info["loop"] == 0 and gif.info["duration"] == 50
+        decoded = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
+    assert len(decoded) == 5
+    for frame, image in zip(frames, decoded):
+        np.testing.assert_array_equal(image, frame)
+    with pytest.raises(ConfigError, match="no frames"):
+        write_video(iter([]), tmp_path / "empty.gif", fps=20, size=(80, 60))

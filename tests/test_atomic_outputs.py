@@ -20,12 +20,12 @@ import matplotlib.figure
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from test_lift_pipeline import coco_track, small_gast
 from test_prediction_cmu import _model_file, _seed_npz
 
 from skeletal import checkpoint, cli
 from skeletal.atomic import atomic_path, save_npz
+from skeletal.viz import animation
 
 
 def _half_then_full_disk(name_argument: int) -> Callable[..., None]:
@@ -121,10 +121,10 @@ def model_file(tmp_path: Path) -> Path:
 
 CASES = {
     "lift npz": (lift_npz, np, "savez", 0),
-    "lift gif": (lift_gif, Image.Image, "save", 1),
+    "lift gif": (lift_gif, animation, "_write_gif", 1),
     "predict npz": (predict_npz, np, "savez", 0),
     "predict --seconds npz": (forecast_npz, np, "savez", 0),
-    "predict --seconds gif": (forecast_gif, Image.Image, "save", 1),
+    "predict --seconds gif": (forecast_gif, animation, "_write_gif", 1),
     "export onnx": (export_onnx, torch.onnx, "export", 2),
     "export torchscript": (export_torchscript, torch.jit.ScriptModule, "save", 1),
     "plot png": (plot, matplotlib.figure.Figure, "savefig", 1),
