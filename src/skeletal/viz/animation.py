@@ -267,10 +267,15 @@ def write_video(frames: Iterator[np.ndarray], out: str | Path, fps: float, size:
     return out
 
 
+_GIF_COLOURS = 64
+"""Colours of a GIF's palette: 63 quantised from the first frame, the last index transparent."""
+
+
 def _write_gif(frames: Iterator[np.ndarray], out: Path, fps: float) -> Path:
     """A looping GIF written frame by frame: after the first, each frame holds the box of the pixels that changed
-    (drawn over the previous one), mapped without dithering onto the 64 colours quantised from the first frame
-    (the animations draw the same few colours throughout, so every frame keeps its exact background).
+    (drawn over the previous one, its unchanged pixels transparent), mapped without dithering onto the 63
+    colours quantised from the first frame (the animations draw the same few colours throughout, so every frame
+    keeps the first frame's background colours).
 
     Pillow's ``save(save_all=True)`` holds every frame until the end (300 frames of 900 x 450 pixels: about
     230 MB of peak memory); its documented ``getheader``/``getdata`` helpers encode one frame at a time.
@@ -281,26 +286,27 @@ def _write_gif(frames: Iterator[np.ndarray], out: Path, fps: float) -> Path:
     written, previous = 0, None
     with open(out, "wb") as stream:
         for frame in frames:
-            offset = (0, 0)
+            offset, part, unchanged = (0, 0), frame, None
             if previous is not None and previous.shape == frame.shape:  # only the box of the pixels that changed
-                rows, columns = (
-                    np.flatnonzero((frame != previous).any((1, 2))),
-                    np.flatnonzero((frame != previous).any((0, 2))),
-                )
-                if rows.size:
-                    offset = (int(columns[0]), int(rows[0]))
-                    part = frame[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-                else:
-                    part = frame[:1, :1]
-            else:
-                part = frame
+                changed = (frame != previous).any(-1)
+                rows, columns = np.flatnonzero(changed.any(1)), np.flatnonzero(changed.any(0))
+                top, left = (int(rows[0]), int(columns[0])) if rows.size else (0, 0)
+                bottom, right = (int(rows[-1]) + 1, int(columns[-1]) + 1) if rows.size else (1, 1)
+                offset, part, unchanged = (left, top), frame[top:bottom, left:right], ~changed[top:bottom, left:right]
             image = Image.fromarray(np.ascontiguousarray(part))
             if not written:
-                palette = image.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+                palette = image.quantize(colors=_GIF_COLOURS - 1, method=Image.Quantize.FASTOCTREE)
                 header, _ = GifImagePlugin.getheader(palette, info={"loop": 0, "duration": duration})
                 stream.write(b"".join(header))
             image = image.quantize(palette=palette, dither=Image.Dither.NONE)
-            chunks = GifImagePlugin.getdata(image, offset, duration=duration, disposal=1)
+            extra: dict[str, int] = {}
+            if unchanged is not None:  # the pixels of the box that did not change are transparent: long runs
+                indices = np.asarray(image).copy()
+                indices[unchanged] = _GIF_COLOURS - 1
+                image = Image.fromarray(indices, mode="P")
+                image.putpalette(palette.getpalette() or [])
+                extra["transparency"] = _GIF_COLOURS - 1
+            chunks = GifImagePlugin.getdata(image, offset, duration=duration, disposal=1, **extra)
             stream.write(b"".join(chunks))
             written, previous = written + 1, frame
         if not written:
