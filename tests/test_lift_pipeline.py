@@ -103,6 +103,42 @@ def test_lift_keypoints_tracks_gaps_and_metadata() -> None:
     np.testing.assert_allclose(lifted.poses[0], expected.numpy(), atol=1e-5)
 
 
+def test_long_track_is_float32_and_animated_from_its_shown_frames(tmp_path: Path, monkeypatch) -> None:
+    """Issue 18 (lift of 100,000 frames under 500 MB): the pipeline keeps float32 arrays, and the animation is
+    handed only the frames it shows (every k-th, at most max_frames), not the whole track."""
+    from skeletal.viz import animation
+
+    lifted = lift_keypoints(coco_track(1000), small_gast(), image_size=(640, 600), fps=30)
+    assert lifted.poses.dtype == lifted.keypoints.dtype == lifted.scores.dtype == np.float32
+    handed = {}
+
+    def record(panels, skeleton, out, fps=25.0, every=1, max_frames=None, **_):
+        handed.update(frames=[panel.frames for panel in panels], fps=fps, every=every, max_frames=max_frames)
+        return Path(out)
+
+    monkeypatch.setattr(animation, "animate", record)
+    lifted.animate(tmp_path / "x.gif", every=7, max_frames=100)
+    assert handed["fps"] == pytest.approx(30 / 7) and handed["every"] == 1 and handed["max_frames"] is None
+    two_d, three_d = handed["frames"]
+    assert len(two_d) == len(three_d) == 100  # ceil(1000 / 7) = 143 frames, cut to 100
+    np.testing.assert_array_equal(two_d, lifted.keypoints[0, 0:700:7])
+    np.testing.assert_array_equal(three_d, lifted.poses[0, 0:700:7] * np.float32([1, -1, -1]))
+    lifted.animate(tmp_path / "x.gif", every=7, max_frames=None)
+    assert len(handed["frames"][0]) == 143
+    with pytest.raises(ConfigError, match="every must be >= 1"):
+        lifted.animate(tmp_path / "x.gif", every=0)
+
+
+def test_repair_keeps_float32() -> None:
+    points = np.arange(40, dtype=np.float32).reshape(10, 2, 2)
+    scores = np.ones((10, 2), dtype=np.float32)
+    scores[3, 0] = 0
+    repaired = repair_keypoints(points, scores)
+    assert repaired.points.dtype == np.float32
+    np.testing.assert_array_equal(repaired.points[3, 0], points[3, 0])  # linear data: interpolated exactly
+    assert repair_keypoints(points.astype(int), scores).points.dtype == np.float64
+
+
 def test_causal_lifting_streams_and_matches_lift() -> None:
     model = small_gast(causal=True)
     track = coco_track(20)

@@ -36,6 +36,63 @@ def test_deeply_nested_json(tmp_path: Path, reader: str) -> None:
         read(tmp_path / "deep.json")
 
 
+@pytest.mark.parametrize(
+    ("text", "members", "elements"),
+    [
+        ('{"data": [1, {"a": [2]}, "x"], "label": "walk", "n": 5}', {"label": "walk", "n": 5}, [1, {"a": [2]}, "x"]),
+        (' {\n "a" : 1 ,\t"data" : [ 1 ] }\n', {"a": 1}, [1]),
+        ('{"data": []}', {}, []),
+        ("{}", {}, []),
+        ('{"data": 5}', {"data": 5}, []),  # not a list: left to the caller, as json.loads would give it
+        ('{"data": [NaN, 123456789012345678901234]}', {}, [float("nan"), 1.2345678901234568e23]),
+    ],
+)
+def test_scan_json_object_equals_json_loads(text: str, members: dict, elements: list) -> None:
+    """The frame-by-frame decoder gives what ``json.loads`` gives (bounded integers as floats)."""
+    seen: list = []
+    assert _safe.scan_json_object(text, "f.json", "data", lambda n, value: seen.append((n, value))) == members
+    assert [n for n, _ in seen] == list(range(len(elements)))
+    np.testing.assert_equal([value for _, value in seen], elements)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('{"data": [1,]}', "line 1: invalid JSON: Expecting value"),
+        ('{"data": [1 2]}', "Expecting ',' delimiter"),
+        ('{"data": [1]', "Expecting ',' delimiter"),
+        ('{"data": [1]}\n x', "line 2: invalid JSON: Extra data"),
+        ('{"a": 1,}', "Expecting property name"),
+        ('{"data": [1], "data": [2]}', "key 'data' repeats"),
+        ('{"data": [' + "[" * 100_000 + "]" * 100_000 + "]}", "JSON nested too deeply"),
+    ],
+)
+def test_scan_json_object_errors(text: str, match: str) -> None:
+    with pytest.raises(DataError, match=f"f.json.*{match}"):
+        _safe.scan_json_object(text, "f.json", "data", lambda n, value: None)
+    assert _safe.scan_json_object("[1, 2]", "f.json", "data", lambda n, value: None) is None  # not an object
+
+
+def test_kinetics_style_json_is_read_frame_by_frame(tmp_path: Path, rng: np.random.Generator) -> None:
+    """A long Kinetics-style file is decoded one frame at a time into float32 arrays: the same keypoints as the
+    whole-file parse (gaps, two people, extra members kept in ``meta``), a fraction of its memory."""
+    frames = []
+    for t in range(3000):
+        people = [{"pose": rng.uniform(0, 640, 34).round(2).tolist(),
+                   "score": rng.uniform(0.1, 1, 17).round(3).tolist()} for _ in range(1 + t % 2)]  # fmt: skip
+        frames.append({"frame_index": 10 + t + (t > 100), "skeleton": people})  # a missing frame after 100
+    (tmp_path / "long.json").write_text(json.dumps({"label": "walk", "data": frames, "label_index": 3}))
+    read = keypoints.read_keypoints(tmp_path / "long.json")
+    assert read.points.shape == (2, 3001, 17, 2) and read.points.dtype == np.float32
+    assert read.meta == {"label": "walk", "label_index": 3, "first_frame_index": 10}
+    assert np.isnan(read.points[:, 101]).all() and np.isnan(read.points[1, 0]).all()
+    for t in (0, 1, 100, 102, 2999):
+        for m, entry in enumerate(frames[t]["skeleton"]):
+            slot = t + (t > 100)
+            np.testing.assert_array_equal(read.points[m, slot], np.float32(entry["pose"]).reshape(17, 2))
+            np.testing.assert_array_equal(read.scores[m, slot], np.float32(entry["score"]))
+
+
 def test_nested_pose_values(tmp_path: Path) -> None:
     video = kinetics_video([[(0.1, 0.9)]])
     video["data"][0]["skeleton"][0]["pose"] = [[1.0, [2.0]]] * 18  # ragged nesting
@@ -75,8 +132,9 @@ def test_frame_index_true_and_repeated(tmp_path: Path, reader) -> None:
 
 
 def test_many_people_are_bounded_before_allocation(tmp_path: Path) -> None:
-    """A 230 KB COCO JSON (one frame of 20,000 people among 1,000 frames) asked for 5.57 GiB."""
-    people = [{"pose": [1], "score": [1]}] * 20_000
+    """A small JSON (one frame of 20,000 people among 1,000 frames) asked for 5.57 GiB (the people are valid: the
+    frames are decoded one by one, so each pose is checked as it is read)."""
+    people = [{"pose": [1] * 34, "score": [1] * 17}] * 20_000
     data = [{"frame_index": t, "skeleton": []} for t in range(1000)]
     data[0]["skeleton"] = [{"pose": [0.5] * 34, "score": [1.0] * 17}, *people]
     (tmp_path / "crowd.json").write_text(json.dumps({"data": data}))

@@ -3,9 +3,11 @@
 Every reader turns every failure into a :class:`~skeletal.errors.DataError` naming the file and the place, and
 checks counts and sizes read from a file *before* allocating what they announce:
 
-- JSON: a nesting depth beyond the C parser's recursion limit, integers of more than :data:`MAX_INT_DIGITS`
-  digits (read as floats, so ``10**400`` becomes ``inf`` and fails the readers' finite checks; Python's own
-  4,300-digit limit would raise a bare ``ValueError``) and non-UTF-8 bytes are ``DataError`` s;
+- JSON (:func:`parse_json`, and :func:`scan_json_object`, which decodes the elements of one list one by one so
+  that a long file is never held as Python objects): a nesting depth beyond the C parser's recursion limit,
+  integers of more than :data:`MAX_INT_DIGITS` digits (read as floats, so ``10**400`` becomes ``inf`` and fails
+  the readers' finite checks; Python's own 4,300-digit limit would raise a bare ``ValueError``) and non-UTF-8
+  bytes are ``DataError`` s;
 - ``.npy`` headers: the announced shape must be a tuple of plain non-negative integers whose bytes fit in what
   follows the header (``(True, 17, 3)`` and ``10**12`` frames are refused before any allocation);
 - ``.npz`` members: the uncompressed size written in the zip directory is bounded by
@@ -24,6 +26,7 @@ import re
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any
@@ -76,6 +79,73 @@ def parse_json(text: str, path: str | PathLike[str]) -> Any:
         raise DataError(f"invalid JSON: {error.msg}", path, f"line {error.lineno}") from None
     except RecursionError:
         raise DataError("JSON nested too deeply (expected a few levels of lists and objects)", path) from None
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's insignificant whitespace
+
+
+def scan_json_object(
+    text: str, path: str | PathLike[str], key: str, element: Callable[[int, Any], None]
+) -> dict[str, Any] | None:
+    """Parse a JSON object, handing each element of its list ``key`` to ``element(n, value)`` as it is decoded
+    instead of building the list (a 100,000-frame keypoint file would be ~200 MB of Python objects).
+
+    Returns:
+        The object's other members (``key`` absent), or ``None`` when ``text`` is not a JSON object (the caller
+        parses it whole with :func:`parse_json`). The bounds and errors are those of :func:`parse_json`; a
+        repeated ``key`` is a :class:`DataError` too (``json.loads`` would keep the last list silently).
+    """
+    decoder = json.JSONDecoder(parse_int=_bounded_int)
+
+    def skip(index: int) -> int:
+        return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]  # matches the empty string
+
+    def expect(index: int, characters: str, what: str) -> int:
+        index = skip(index)
+        if index >= len(text) or text[index] not in characters:
+            raise json.JSONDecodeError(f"Expecting {what}", text, index)
+        return index
+
+    index = skip(0)
+    if not text.startswith("{", index):
+        return None
+    members: dict[str, Any] = {}
+    seen = False
+    try:
+        index = skip(index + 1)
+        if text.startswith("}", index):
+            return members
+        while True:
+            index = expect(index, '"', "property name enclosed in double quotes")
+            name, index = decoder.raw_decode(text, index)
+            index = skip(expect(index, ":", "':' delimiter") + 1)
+            if name == key and text.startswith("[", index):
+                if seen:
+                    raise DataError(f"key {key!r} repeats (one of the two lists would be lost)", path)
+                seen, count, index = True, 0, skip(index + 1)
+                if text.startswith("]", index):
+                    index += 1
+                else:
+                    while True:
+                        value, index = decoder.raw_decode(text, index)
+                        element(count, value)
+                        count += 1
+                        index = expect(index, ",]", "',' delimiter") + 1
+                        if text[index - 1] == "]":
+                            break
+                        index = skip(index)
+            else:
+                members[name], index = decoder.raw_decode(text, index)
+            index = expect(index, ",}", "',' delimiter") + 1
+            if text[index - 1] == "}":
+                break
+        if skip(index) != len(text):
+            raise json.JSONDecodeError("Extra data", text, skip(index))
+    except json.JSONDecodeError as error:
+        raise DataError(f"invalid JSON: {error.msg}", path, f"line {error.lineno}") from None
+    except RecursionError:
+        raise DataError("JSON nested too deeply (expected a few levels of lists and objects)", path) from None
+    return members
 
 
 def read_text(path: str | PathLike[str], what: str = "") -> str:

@@ -36,7 +36,17 @@ from typing import Any
 import numpy as np
 
 from skeletal import skeletons
-from skeletal.data._safe import NPY_ERRORS, check_allocation, load_json, member_info, npz_keys, read_npy
+from skeletal.data._safe import (
+    NPY_ERRORS,
+    check_allocation,
+    load_json,
+    member_info,
+    npz_keys,
+    parse_json,
+    read_npy,
+    read_text,
+    scan_json_object,
+)
 from skeletal.data.types import Keypoints
 from skeletal.errors import ConfigError, DataError
 from skeletal.skeletons import Skeleton
@@ -110,60 +120,93 @@ def _vector(value: Any, size: int, path: Path, where: str, what: str) -> np.ndar
     return array
 
 
+def _frame_index(frame: Any, n: int, first: dict[int, int], path: Path) -> int:
+    """The ``frame_index`` of entry ``n`` of a Kinetics-style ``data`` list: a plain integer (not ``true``), used
+    once (``first``: index -> entry; a repeated index would silently overwrite a frame), with a ``skeleton`` list
+    of objects."""
+    index = frame.get("frame_index") if isinstance(frame, dict) else None
+    if type(index) is not int:  # bool is an int subclass: `true` is refused
+        raise DataError(f"expected an integer 'frame_index', found {index!r}"[:120], path, f"data[{n}]")
+    if index in first:
+        raise DataError(f"frame_index {index} repeats data[{first[index]}] (a frame would be lost)", path,
+                        f"data[{n}]")  # fmt: skip
+    first[index] = n
+    people = frame.get("skeleton", [])
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
+    return index
+
+
 def frame_indices(frames: list[Any], path: Path) -> list[int]:
-    """The ``frame_index`` of each entry of a Kinetics-style ``data`` list: plain integers (not ``true``), each
-    used once (a repeated index would silently overwrite a frame)."""
-    indices: list[int] = []
+    """The ``frame_index`` of each entry of a Kinetics-style ``data`` list (see :func:`_frame_index`)."""
     first: dict[int, int] = {}
-    for n, frame in enumerate(frames):
-        index = frame.get("frame_index") if isinstance(frame, dict) else None
-        if type(index) is not int:  # bool is an int subclass: `true` is refused
-            raise DataError(f"expected an integer 'frame_index', found {index!r}"[:120], path, f"data[{n}]")
-        if index in first:
-            raise DataError(f"frame_index {index} repeats data[{first[index]}] (a frame would be lost)", path,
-                            f"data[{n}]")  # fmt: skip
-        first[index] = n
-        people = frame.get("skeleton", [])
-        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
-            raise DataError("expected 'skeleton' to be a list of {pose, score} objects", path, f"data[{n}]")
-        indices.append(index)
-    return indices
+    return [_frame_index(frame, n, first, path) for n, frame in enumerate(frames)]
+
+
+class _KineticsFrames:
+    """Collects the frames of a Kinetics-style ``data`` list one by one, as :func:`scan_json_object` decodes them:
+    each person's pose and score are checked and kept as float32 arrays, the frame's Python objects dropped."""
+
+    def __init__(self, path: Path, layout: str | Skeleton | None):
+        self.path, self.layout = path, layout
+        self.skeleton: Skeleton | None = None
+        self.first: dict[int, int] = {}
+        self.indices: list[int] = []
+        self.people: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (entry, slot, pose (V, 2), score (V,))
+
+    def __call__(self, n: int, frame: Any) -> None:
+        index = _frame_index(frame, n, self.first, self.path)
+        self.indices.append(index)
+        for m, person in enumerate(frame.get("skeleton", [])):
+            if self.skeleton is None:  # the first person's pose tells the joint count
+                pose = person.get("pose")
+                if not isinstance(pose, list) or not pose:
+                    raise DataError("no skeleton with a 'pose' list in any frame", self.path)
+                count = len(pose) if isinstance(pose[0], list) else len(pose) // 2
+                self.skeleton = _layout(self.layout, count, self.path)
+            count = self.skeleton.num_joints
+            where = f"data[{n}] (frame_index {index}), skeleton {m}"
+            pose = _vector(person.get("pose"), 2 * count, self.path, where, "pose")
+            score = _vector(person.get("score"), count, self.path, where, "score")
+            with np.errstate(over="ignore"):  # beyond float32: inf, then missing (as _finish)
+                self.people.append((n, m, pose.astype(np.float32).reshape(count, 2), score.astype(np.float32)))
 
 
 def read_kinetics_style_json(path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:
-    """Read a Kinetics-skeleton style JSON (see the module docstring) into pixel or normalised keypoints."""
+    """Read a Kinetics-skeleton style JSON (see the module docstring) into pixel or normalised keypoints.
+
+    The ``data`` list is decoded frame by frame (:func:`scan_json_object`): 100,000 frames take the memory of
+    their float32 keypoints, not of 5 million Python floats.
+    """
     path = Path(path)
-    content = _load_json(path)
-    if isinstance(content, list) or (isinstance(content, dict) and "annotations" in content):
+    text = read_text(path)
+    collected = _KineticsFrames(path, layout)
+    content = scan_json_object(text, path, "data", collected)
+    if content is None:  # a list: COCO detector results
+        return read_coco_json(parse_json(text, path), path, layout)
+    del text
+    if "annotations" in content:
         return read_coco_json(content, path, layout)
-    frames = content.get("data") if isinstance(content, dict) else None
-    if not isinstance(frames, list) or not frames:
+    if "data" in content or not collected.indices:
         raise DataError("expected a non-empty 'data' list of frames", path)
-    indices = frame_indices(frames, path)
-    first_pose = next((s.get("pose") for f in frames for s in f.get("skeleton", [])), None)
-    if not isinstance(first_pose, list) or not first_pose:
+    if collected.skeleton is None:
         raise DataError("no skeleton with a 'pose' list in any frame", path)
-    count = len(first_pose) if isinstance(first_pose[0], list) else len(first_pose) // 2
-    skeleton = _layout(layout, count, path)
+    indices, skeleton, count = collected.indices, collected.skeleton, collected.skeleton.num_joints
     start = min(indices)
     num_frames = max(indices) - start + 1
-    if num_frames > 100 * len(frames) + 1000:  # bounds the allocation by the file's content
+    if num_frames > 100 * len(indices) + 1000:  # bounds the allocation by the file's content
         n = indices.index(max(indices))
-        raise DataError(f"frame_index values span {num_frames} frames for {len(frames)} frame entries; corrupt "
+        raise DataError(f"frame_index values span {num_frames} frames for {len(indices)} frame entries; corrupt "
                         f"frame_index?", path, f"data[{n}]")  # fmt: skip
-    tracks = max(len(f.get("skeleton", [])) for f in frames)
-    check_allocation((max(tracks, 1), num_frames, count, 3), 8, path, None, f"{tracks} people x {num_frames} frames")
-    points = np.full((tracks, num_frames, count, 2), np.nan)
-    scores = np.zeros((tracks, num_frames, count))
-    for n, frame in enumerate(frames):
-        for m, person in enumerate(frame.get("skeleton", [])):
-            where = f"data[{n}] (frame_index {indices[n]}), skeleton {m}"
-            pose = _vector(person.get("pose"), 2 * count, path, where, "pose")
-            points[m, indices[n] - start] = pose.reshape(count, 2)
-            scores[m, indices[n] - start] = _vector(person.get("score"), count, path, where, "score")
+    tracks = max(m for _, m, _, _ in collected.people) + 1
+    check_allocation((tracks, num_frames, count, 3), 4, path, None, f"{tracks} people x {num_frames} frames")
+    points = np.full((tracks, num_frames, count, 2), np.nan, dtype=np.float32)
+    scores = np.zeros((tracks, num_frames, count), dtype=np.float32)
+    for n, m, pose, score in collected.people:
+        points[m, indices[n] - start], scores[m, indices[n] - start] = pose, score
+    del collected
     points, scores = _finish(points, scores)
-    meta = {k: v for k, v in content.items() if k != "data"}
-    return Keypoints(skeleton, points, scores, source=str(path), meta={**meta, "first_frame_index": start})
+    return Keypoints(skeleton, points, scores, source=str(path), meta={**content, "first_frame_index": start})
 
 
 def read_coco_json(content: Any, path: str | PathLike[str], layout: str | Skeleton | None = None) -> Keypoints:

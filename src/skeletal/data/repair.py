@@ -50,7 +50,7 @@ def repair_keypoints(
     ``unreliable``; a joint never seen is placed on the mean of the frame's valid joints and marked unreliable.
 
     Args:
-        points: ``(T, V, 2)`` pixel or screen coordinates.
+        points: ``(T, V, 2)`` pixel or screen coordinates (float32 stays float32; other types become float64).
         scores: ``(T, V)`` confidences.
         max_gap: Longest gap (frames) repaired as reliable.
         min_score: Scores at or below it count as missing.
@@ -58,8 +58,9 @@ def repair_keypoints(
     Returns:
         The repaired points and the masks of interpolated and unreliable joints.
     """
-    points = np.asarray(points, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64)
+    points = np.asarray(points)
+    points = points.astype(np.result_type(points, np.float32), copy=False)  # float32 stays float32
+    scores = np.asarray(scores)
     if points.ndim != 3 or points.shape[-1] != 2 or scores.shape != points.shape[:2]:
         raise DataError(f"repair_keypoints expects points (T, V, 2) and scores (T, V), got {points.shape}, "
                         f"{scores.shape}")  # fmt: skip

@@ -13,13 +13,14 @@ Conventions:
 
 Every function takes numpy arrays or torch tensors and returns the same kind; torch versions are differentiable.
 Axis-angle conversions (through ``roma``) are stable at angle 0 (finite values and gradients) and near ``pi``.
+``roma`` is imported inside the functions that use it: importing it imports ``torch._dynamo`` (about 2.5 s and
+80 MB here), which commands that never convert a rotation (``skeletal lift``) should not pay for.
 """
 
 from __future__ import annotations
 
 import math
 
-import roma
 import torch
 
 from skeletal.errors import ConfigError
@@ -39,6 +40,8 @@ def rotation_size(name: str) -> int:
 @numpy_or_torch
 def axis_angle_to_matrix(axis_angle: ArrayLike) -> ArrayLike:
     """Rodrigues' formula: ``(..., 3)`` axis-angle (radians) -> ``(..., 3, 3)`` rotation matrix."""
+    import roma
+
     axis_angle = tensor(axis_angle)
     check_last_dims(axis_angle, (3,), "axis_angle_to_matrix", "(..., 3)")
     return roma.rotvec_to_rotmat(axis_angle)
@@ -47,6 +50,8 @@ def axis_angle_to_matrix(axis_angle: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def matrix_to_axis_angle(matrix: ArrayLike) -> ArrayLike:
     """``(..., 3, 3)`` rotation matrix -> ``(..., 3)`` axis-angle with angle in ``[0, pi]``."""
+    import roma
+
     matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_axis_angle", "(..., 3, 3)")
     return roma.rotmat_to_rotvec(matrix)
@@ -55,6 +60,8 @@ def matrix_to_axis_angle(matrix: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def quaternion_to_matrix(quaternion: ArrayLike) -> ArrayLike:
     """``(..., 4)`` quaternion ``(w, x, y, z)`` (normalised first) -> ``(..., 3, 3)`` rotation matrix."""
+    import roma
+
     quaternion = tensor(quaternion)
     check_last_dims(quaternion, (4,), "quaternion_to_matrix", "(..., 4) as (w, x, y, z)")
     return roma.unitquat_to_rotmat(roma.quat_normalize(roma.quat_wxyz_to_xyzw(quaternion)))
@@ -68,6 +75,8 @@ def _canonical(quaternion_wxyz: torch.Tensor) -> torch.Tensor:
 @numpy_or_torch
 def matrix_to_quaternion(matrix: ArrayLike) -> ArrayLike:
     """``(..., 3, 3)`` rotation matrix -> ``(..., 4)`` unit quaternion ``(w, x, y, z)`` with ``w >= 0``."""
+    import roma
+
     matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "matrix_to_quaternion", "(..., 3, 3)")
     return _canonical(roma.quat_xyzw_to_wxyz(roma.rotmat_to_unitquat(matrix)))
@@ -76,6 +85,8 @@ def matrix_to_quaternion(matrix: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def axis_angle_to_quaternion(axis_angle: ArrayLike) -> ArrayLike:
     """``(..., 3)`` axis-angle -> ``(..., 4)`` unit quaternion ``(w, x, y, z)``."""
+    import roma
+
     axis_angle = tensor(axis_angle)
     check_last_dims(axis_angle, (3,), "axis_angle_to_quaternion", "(..., 3)")
     return roma.quat_xyzw_to_wxyz(roma.rotvec_to_unitquat(axis_angle))
@@ -84,6 +95,8 @@ def axis_angle_to_quaternion(axis_angle: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def quaternion_to_axis_angle(quaternion: ArrayLike) -> ArrayLike:
     """``(..., 4)`` quaternion ``(w, x, y, z)`` -> ``(..., 3)`` axis-angle of the shortest rotation (angle <= pi)."""
+    import roma
+
     quaternion = tensor(quaternion)
     check_last_dims(quaternion, (4,), "quaternion_to_axis_angle", "(..., 4) as (w, x, y, z)")
     return roma.unitquat_to_rotvec(roma.quat_normalize(roma.quat_wxyz_to_xyzw(quaternion)))
@@ -96,6 +109,8 @@ def rotation_6d_to_matrix(rotation_6d: ArrayLike) -> ArrayLike:
     The first column is normalised, the second made orthogonal to it and normalised, the third is their cross
     product.
     """
+    import roma
+
     rotation_6d = tensor(rotation_6d)
     check_last_dims(rotation_6d, (6,), "rotation_6d_to_matrix", "(..., 6)")
     columns = torch.stack((rotation_6d[..., :3], rotation_6d[..., 3:]), dim=-1)
@@ -166,6 +181,8 @@ def euler_to_matrix(angles: ArrayLike) -> ArrayLike:
 @numpy_or_torch
 def project_to_rotation(matrix: ArrayLike) -> ArrayLike:
     """Nearest rotation (Frobenius norm) to any ``(..., 3, 3)`` matrix: ``U diag(1, 1, det(U V^T)) V^T`` by SVD."""
+    import roma
+
     matrix = tensor(matrix)
     check_last_dims(matrix, (3, 3), "project_to_rotation", "(..., 3, 3)")
     return roma.special_procrustes(matrix)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from skeletal.errors import DataError
+from skeletal.errors import ConfigError, DataError
 from skeletal.skeletons import Skeleton, get
 
 CAMERA_FRAME = "camera frame: x right, y down (image rows), z forward (away from the camera)"
@@ -69,26 +69,33 @@ class Lifted3D:
     ) -> Path:
         """GIF or MP4 of the 2D input (over the video frames ``images(t)``, if given) beside the 3D poses of a track.
 
-        The 3D panel shows the camera frame turned upright: ``x`` right, depth away from the camera, up.
+        The 3D panel shows the camera frame turned upright: ``x`` right, depth away from the camera, up. Only the
+        frames shown (every ``every``-th, at most ``max_frames``) are handed to the renderer, so a long track costs
+        the memory of its preview, not of its length.
         """
         from skeletal.viz.animation import Panel, animate
 
+        if every < 1:
+            raise ConfigError(f"every must be >= 1, got {every}")
         present = np.isfinite(self.poses[track]).all((-1, -2))
         if not present.any():
             raise DataError(f"track {track} has no lifted frame to animate")
         span = np.flatnonzero(present)
         first = int(span[0])
-        frames = slice(first, span[-1] + 1)
-        upright = self.poses[track, frames] * np.array([1.0, -1.0, -1.0])  # camera frame -> y up, z towards camera
+        count = -(-(int(span[-1]) + 1 - first) // every)  # frames shown: ceil(span / every), then max_frames
+        count = count if max_frames is None else min(count, max_frames)
+        shown = slice(first, first + every * count, every)
+        # camera frame -> y up, z towards the camera
+        upright = self.poses[track, shown] * np.array([1, -1, -1], dtype=np.float32)
         size = tuple(self.metadata.get("image_size", ())) or None
-        shifted = None if images is None else (lambda t: images(t + first))
+        shifted = None if images is None else (lambda t: images(first + t * every))
         panels = [
-            Panel(self.keypoints[track, frames], "2D input" + (" on the video" if images else ""), kind="2d",
+            Panel(self.keypoints[track, shown], "2D input" + (" on the video" if images else ""), kind="2d",
                   units="px", images=shifted, image_size=size),  # type: ignore[arg-type]
             Panel(upright, "3D, camera frame", kind="3d", vertical_axis=1, units="m",
                   labels=("x right", "depth", "up")),
         ]  # fmt: skip
-        return animate(panels, self.skeleton, Path(path), fps=self.fps, every=every, max_frames=max_frames)
+        return animate(panels, self.skeleton, Path(path), fps=self.fps / every)
 
 
 def bone_length_variation(poses: np.ndarray, skeleton: Skeleton | str) -> dict[str, float]:

@@ -114,14 +114,14 @@ def load_lifter(
 def _as_keypoints(keypoints: Keypoints | np.ndarray, layout: str | Skeleton | None) -> Keypoints:
     if isinstance(keypoints, Keypoints):
         return keypoints
-    array = np.asarray(keypoints, dtype=np.float64)
+    array = np.asarray(keypoints, dtype=np.float32)  # as the readers give them
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[-1] not in (2, 3):
         raise DataError(f"keypoints must be (T, V, 2|3) or (M, T, V, 2|3), got shape {np.shape(keypoints)}")
     skeleton = get(layout or "coco17")
     points = array[..., :2].copy()
-    scores: np.ndarray = array[..., 2].copy() if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(float)
+    scores = array[..., 2].copy() if array.shape[-1] == 3 else np.isfinite(points).all(-1).astype(np.float32)
     missing = ~np.isfinite(points).all(-1) | ~(scores > 0)
     points[missing], scores[missing] = np.nan, 0.0
     return Keypoints(skeleton, points, scores)
@@ -175,22 +175,24 @@ def _lift_chunks(model: nn.Module, x: torch.Tensor, flip: bool, chunk: int) -> n
         output = predict_with_flip(model, x, padded=True) if flip else model.lift(x)  # type: ignore[operator]
         return output[0].numpy()
     before, after = model.padding()  # type: ignore[operator]
-    padded = torch.cat([x[:, :1].expand(-1, before, -1, -1), x, x[:, -1:].expand(-1, after, -1, -1)], dim=1)
-    context, frames, layout = before + after, x.shape[1], get(model.skeleton)  # type: ignore[arg-type]
+    frames, layout = x.shape[1], get(model.skeleton)  # type: ignore[arg-type]
     strided = model.strided
     model.strided = False  # type: ignore[assignment]  # layer by layer: one output per input window
-    pieces = []
+    result = np.empty((frames, x.shape[2], 3), dtype=np.float32)  # written chunk by chunk: no list, no copy
     try:
         for start in range(0, frames, chunk):
-            window = padded[:, start : min(frames, start + chunk) + context]
+            stop = min(frames, start + chunk)
+            # input frames start - before ... stop + after, the sequence's edge frames repeated beyond its ends
+            index = torch.arange(start - before, stop + after).clamp_(0, frames - 1)
+            window = x[:, index]
             batch = torch.cat([window, flip_horizontal(window, layout)]) if flip else window
             output = model(batch)
-            pieces.append((output[0] + flip_horizontal(output[1], layout)) / 2 if flip else output[0])
+            result[start:stop] = ((output[0] + flip_horizontal(output[1], layout)) / 2 if flip else output[0]).numpy()
             del output, batch, window
             release_free_memory()
     finally:
         model.strided = strided
-    return torch.cat(pieces).numpy()
+    return result
 
 
 @torch.inference_mode()
@@ -247,7 +249,9 @@ def lift_keypoints(
     target = get(model.skeleton)  # type: ignore[arg-type]
     if data.normalized:
         raise DataError("skeletal lift expects pixel keypoints; these are already screen-normalised", data.source)
-    points, scores = data.points, data.scores
+    # float32 throughout, as the readers give them (the poses are float32): float64 copies of a 100,000-frame
+    # track cost ~240 MB
+    points, scores = data.points.astype(np.float32, copy=False), data.scores.astype(np.float32, copy=False)
     if not ((scores > 0) & np.isfinite(points).all(-1)).any():
         raise DataError("no keypoint in any frame (every point is NaN or has score 0): nothing to lift",
                         data.source or None)  # fmt: skip
@@ -255,8 +259,9 @@ def lift_keypoints(
         stacked = np.concatenate([points, scores[..., None]], axis=-1)
         options = {"style": style} if (data.skeleton.name, target.name) == ("coco17", "h36m17") else {}
         converted = convert(stacked, data.skeleton, target, has_confidence=True, **options)
+        del stacked
         points, scores = converted[..., :2], converted[..., 2]
-    scores = np.where(np.isfinite(points).all(-1), np.nan_to_num(scores), 0.0)
+    scores = np.where(np.isfinite(points).all(-1), np.nan_to_num(scores), np.float32(0))
     if image_size is not None:
         size, size_source = (int(image_size[0]), int(image_size[1])), "given"
     elif data.image_size is not None:
@@ -265,8 +270,8 @@ def lift_keypoints(
         size, size_source = estimate_image_size(points), "estimated from the keypoint extent (unknown image size)"
     rate, rate_source = (fps, "given") if fps else ((data.fps, "file") if data.fps else (DEFAULT_FPS, "assumed"))
     tracks, frames, joints = points.shape[:3]
-    poses = np.full((tracks, frames, joints, 3), np.nan)
-    repaired_points = np.full((tracks, frames, joints, 2), np.nan)
+    poses = np.full((tracks, frames, joints, 3), np.nan, dtype=np.float32)
+    repaired_points = np.full((tracks, frames, joints, 2), np.nan, dtype=np.float32)
     joint_reliable = np.zeros((tracks, frames, joints), dtype=bool)
     report, latencies = [], []
     model.eval()
@@ -278,11 +283,15 @@ def lift_keypoints(
         first, last = np.flatnonzero(seen)[[0, -1]]
         span = slice(first, last + 1)
         fixed = repair_keypoints(points[track, span], scores[track, span], max_gap, min_score)
-        screen = fixed.points / size[0] * 2 - np.array([1.0, size[1] / size[0]])
-        lifted, latency = _lift_track(model, screen.astype(np.float32), flip, streaming)
-        root = target.root
-        poses[track, span] = lifted - lifted[:, root : root + 1]
         repaired_points[track, span] = fixed.points
+        fixed.points = repaired_points[track, span]  # a view: the repaired track is not held twice
+        offset = np.array([1, size[1] / size[0]], dtype=np.float32)
+        screen = repaired_points[track, span] * np.float32(2 / size[0]) - offset
+        lifted, latency = _lift_track(model, screen, flip, streaming)
+        del screen
+        lifted -= lifted[:, target.root : target.root + 1].copy()
+        poses[track, span] = lifted
+        del lifted
         joint_reliable[track, span] = ~fixed.unreliable
         if latency is not None:
             latencies.append(latency)

@@ -19,7 +19,6 @@ and :func:`pck` (they compare whatever joints they are given).
 from __future__ import annotations
 
 import numpy as np
-import roma
 import torch
 
 from skeletal.errors import ConfigError, ShapeError
@@ -158,6 +157,8 @@ def joint_angle_error(
     )
     if pred_t.dim() < 4:
         raise ShapeError(f"joint_angle_error expects (..., T, V, 3, 3), got {tuple(pred_t.shape)}")
+    import roma  # imports torch._dynamo: only when a geodesic distance is asked for
+
     angles = roma.rotmat_geodesic_distance(pred_t, target_t)  # (..., T, V)
     return _reduce_frames(_reduce_joints(angles, joint_reduction), per_frame)
 

@@ -48,18 +48,19 @@ class SemanticChannelGraphConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel: np.ndarray | torch.Tensor, bias: bool = False):
         super().__init__()
-        kernel = torch.as_tensor(np.asarray(kernel), dtype=torch.float32)
-        if kernel.dim() != 2 or kernel.shape[0] != kernel.shape[1]:
-            raise ShapeError(f"graph kernel must be a square (V, V) matrix, got {tuple(kernel.shape)}")
-        if not bool((kernel.diagonal() != 0).all()):
+        # checked and indexed in numpy: the module also builds on the meta device (model-file validation)
+        links = np.asarray(kernel, dtype=np.float32)
+        if links.ndim != 2 or links.shape[0] != links.shape[1]:
+            raise ShapeError(f"graph kernel must be a square (V, V) matrix, got {links.shape}")
+        if not (links.diagonal() != 0).all():
             raise ShapeError("graph kernel must have a non-zero diagonal (every joint attends to itself)")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.num_joints = kernel.shape[0]
-        rows, cols = (kernel != 0).nonzero(as_tuple=True)
+        self.num_joints = links.shape[0]
+        rows, cols = (torch.as_tensor(index) for index in np.nonzero(links))
         self.register_buffer("rows", rows, persistent=False)
         self.register_buffer("cols", cols, persistent=False)
-        self.register_buffer("identity", torch.eye(self.num_joints), persistent=False)
+        self.register_buffer("identity", torch.as_tensor(np.eye(self.num_joints, dtype=np.float32)), persistent=False)
         self.weight = nn.Parameter(torch.empty(2, in_channels, out_channels))
         nn.init.xavier_uniform_(self.weight, gain=1.414)
         self.mask = nn.Parameter(torch.ones(out_channels, rows.numel()))
