@@ -125,3 +125,13 @@ def test_every_registered_model_builds_on_the_meta_device_or_is_bounded() -> Non
             assert "meta" in str(error), name
             continue
         assert all(t.device.type == "meta" for t in model.state_dict().values()), name
+
+
+def test_gast_net_builds_on_the_meta_device() -> None:
+    """GAST-Net's graph kernels are checked and indexed in numpy, so a GAST-Net file is checked tensor by tensor
+    against the model its metadata describes (it used to fall back to the argument bound)."""
+    with torch.device("meta"):
+        model = models.create("gast-net-27", channels=16)
+    assert all(t.device.type == "meta" for t in model.state_dict().values())
+    real = models.create("gast-net-27", channels=16)
+    assert {k: v.shape for k, v in model.state_dict().items()} == {k: v.shape for k, v in real.state_dict().items()}
