@@ -110,3 +110,55 @@ def test_lift_refuses_bf16_without_the_cpu_flags(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(precision, "cpu_flags", lambda *_: {"avx2"})
     with pytest.raises(ConfigError, match="bf16"):
         load_lifter("pretrained:gast-net-27-cmu", precision="bf16")
+
+
+@needs_bf16
+def test_predict_in_bf16_recognition_lifting_and_forecast(tmp_path: Path) -> None:
+    """``skeletal predict --precision bf16`` on the three paths of the command (recognition model file, another
+    task's model file, ``--seconds``): float32 outputs close to the float32 run, the forecast metadata names it."""
+    import json
+
+    from skeletal import checkpoint
+    from skeletal.cli import main
+    from skeletal.evaluation.forecast import forecast
+    from skeletal.geometry import axis_angle_to_matrix
+
+    recognition = checkpoint.load("pretrained:s-tr-synthetic")
+    np.save(tmp_path / "clips.npy", export.example_input(recognition, batch=4).numpy())
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "keypoints.npy", rng.uniform(-0.5, 0.5, (2, 40, 17, 2)).astype(np.float32))
+    for name, model_file in (("clips", "pretrained:s-tr-synthetic"), ("keypoints", "pretrained:gast-net-27-cmu")):
+        outputs = {}
+        for precision in ("fp32", "bf16"):
+            out = tmp_path / f"{name}_{precision}.npz"
+            assert (
+                main(["predict", model_file, str(tmp_path / f"{name}.npy"), "-o", str(out), "--precision", precision])
+                == 0
+            )
+            with np.load(out) as archive:
+                outputs[precision] = {key: archive[key] for key in archive.files}
+        key = "probabilities" if name == "clips" else "poses_3d"
+        assert outputs["bf16"][key].dtype == np.float32
+        np.testing.assert_allclose(outputs["bf16"][key], outputs["fp32"][key], atol=0.05)
+    rotations = np.asarray(axis_angle_to_matrix(0.2 * rng.normal(size=(10, 38, 3))))
+    np.savez(tmp_path / "seed.npz", rotations=rotations, fps=25.0, layout="cmu38")
+    runs = {p: forecast("pretrained:st-transformer-cmu", str(tmp_path / "seed.npz"), 0.4, tmp_path / p,
+                        animation="none", precision=p) for p in ("fp32", "bf16")}  # fmt: skip
+    angle = roma.rotmat_geodesic_distance(
+        torch.as_tensor(runs["bf16"].rotations), torch.as_tensor(runs["fp32"].rotations)
+    )
+    assert runs["bf16"].rotations.shape == (10, 38, 3, 3) and float(angle.mean()) < 0.05  # radians
+    with np.load(runs["bf16"].npz) as archive:
+        assert json.loads(str(archive["metadata"]))["precision"] == "bf16"
+
+
+def test_predict_refuses_bf16_without_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Refused with one line and exit status 2 before the model or the input is read."""
+    from skeletal.cli import main
+    from skeletal.inference import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda *_: {"avx2"})
+    commands = (["predict", "pretrained:s-tr-synthetic", "missing.npy"], ["predict", "seed.npz", "--seconds", "1"])
+    for command in commands:
+        assert main([*command, "--precision", "bf16"]) == 2
+        assert "needs a CPU with native bfloat16" in capsys.readouterr().err

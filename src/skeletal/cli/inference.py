@@ -23,18 +23,20 @@ def _cmd_predict(args: argparse.Namespace) -> None:
 
         stem = args.checkpoint.removeprefix("pretrained:") if args.checkpoint.startswith("pretrained:") else None
         out = args.out or (f"{stem}_forecast" if stem else str(Path(args.checkpoint).with_suffix("")) + "_forecast")
-        result = forecast(args.checkpoint, args.input, args.seconds, out, render_every=args.render_every)
+        result = forecast(args.checkpoint, args.input, args.seconds, out, render_every=args.render_every,
+                          precision=args.precision)  # fmt: skip
         print(f"wrote {result.npz}" + (f" and {result.animation}" if result.animation else ""))
         return
     output = args.output or str(Path(args.input).with_suffix("")) + "_pred.npz"
     if args.ensemble or is_recognition(args.checkpoint):
         from skeletal.inference.recognition import predict_recognition
 
-        path = predict_recognition(args.checkpoint, args.input, output, args.ensemble, batch_size=args.batch_size)
+        path = predict_recognition(args.checkpoint, args.input, output, args.ensemble, batch_size=args.batch_size,
+                                   precision=args.precision)  # fmt: skip
     else:
         from skeletal.tasks import predict  # Lightning (~180 MB): not for a forecast or a recognition model
 
-        path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size)
+        path = predict(args.checkpoint, args.input, output, batch_size=args.batch_size, precision=args.precision)
     print(f"wrote {path}")
 
 
@@ -98,6 +100,8 @@ def add_predict(commands: Subparsers) -> None:
     predict.add_argument("--out", help="output folder of --seconds (default: CHECKPOINT_forecast)")
     predict.add_argument("--render-every", type=int, help="animate every k-th frame (default: at most 300 frames)")
     predict.add_argument("--ensemble", metavar="MODEL_FILE", help="recognition: second stream, softmax scores summed")
+    predict.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                         help="inference precision (bf16: AVX-512-BF16 or AMX CPUs; README, Speed)")  # fmt: skip
     predict.set_defaults(handler=_cmd_predict)
 
 

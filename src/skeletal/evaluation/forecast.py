@@ -141,6 +141,7 @@ def forecast(
     render_every: int | None = None,
     max_rendered: int = 300,
     animation: str = "gif",
+    precision: str = "fp32",
 ) -> ForecastResult:
     """Generate ``seconds`` of motion after a seed; write ``prediction.npz`` and ``prediction.gif`` (or ``.mp4``).
 
@@ -154,6 +155,8 @@ def forecast(
         render_every: Render every k-th frame (default: enough to keep at most ``max_rendered`` frames).
         max_rendered: Cap on rendered frames when ``render_every`` is not given.
         animation: ``"gif"``, ``"mp4"`` (needs ffmpeg; falls back to GIF if absent) or ``"none"``.
+        precision: ``"fp32"`` or ``"bf16"`` inference (:func:`skeletal.inference.precision.set_precision`; refused
+            before any file is read where the CPU lacks bfloat16); the frames fed back stay float32.
 
     Returns:
         The files and arrays. The npz holds ``seed_rotations``, ``rotations`` (generated, ``(S fps, V, 3, 3)``),
@@ -161,9 +164,13 @@ def forecast(
         rotations/positions where the seed continues, ``fps``, ``layout`` and ``metadata`` (JSON).
     """
     from skeletal import checkpoint
+    from skeletal.inference.precision import resolve_precision, set_precision
 
+    precision = resolve_precision(precision)
     if not isinstance(model, nn.Module):
         model = checkpoint.load(model)
+    if precision != "fp32":
+        model = set_precision(model, precision)
     skeleton: Skeleton = model.skeleton  # type: ignore[assignment]
     representation = str(getattr(model, "representation", "matrix"))
     data = read_seed(seed, skeleton, data_root, representation)
@@ -194,7 +201,8 @@ def forecast(
     if truth_positions is not None:
         arrays["ground_truth_positions"] = truth_positions.astype(np.float32)
     meta = {"seed": data.source, "seed_frames": length, "generated_frames": num_frames, "fps": data.fps,
-            "layout": skeleton.name, "representation": representation, "model": type(model).__name__}  # fmt: skip
+            "layout": skeleton.name, "representation": representation, "model": type(model).__name__,
+            "precision": precision}  # fmt: skip
     arrays["metadata"] = np.asarray(json.dumps(meta))
     npz = out_dir / "prediction.npz"
     save_npz(npz, **arrays)

@@ -119,13 +119,20 @@ def predict_recognition(
     output_path: str | Path,
     ensemble: str | Path | None = None,
     batch_size: int = 64,
+    precision: str = "fp32",
 ) -> Path:
     """``skeletal predict`` of a recognition model file (or ensemble): ``probabilities (N, C)``, ``labels (N,)``.
 
     The input is a ``.npy`` array or an ``.npz`` with ``x`` (or ``poses_3d``, the output of ``skeletal lift``):
-    joints ``(N, M, T, V, C)`` or one sample ``(M, T, V, C)``.
+    joints ``(N, M, T, V, C)`` or one sample ``(M, T, V, C)``. ``precision="bf16"`` runs the model in bfloat16
+    (:func:`skeletal.inference.precision.set_precision`; refused before any file is read without CPU support).
     """
+    from skeletal.inference.precision import resolve_precision, set_precision
+
+    precision = resolve_precision(precision)
     model, info = load_recognition_model(model_file, ensemble)
+    if precision != "fp32":
+        model = set_precision(model, precision)
     input_path = Path(input_path)
     x, stored = read_input_array(input_path, RECOGNITION_KEYS)
     x = match_layout(x, stored, info.skeleton or info.model_kwargs.get("skeleton"), input_path)

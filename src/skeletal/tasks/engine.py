@@ -271,8 +271,12 @@ def run_test(task: SkeletalTask, datamodule: L.LightningDataModule, progress_bar
     return {k: float(v) for k, v in results[0].items()}
 
 
-def predict(model_file: str | Path, input_path: str | Path, output_path: str | Path, batch_size: int = 64) -> Path:
-    """Run a model file on an input file and write an ``.npz``.
+def predict(
+    model_file: str | Path, input_path: str | Path, output_path: str | Path, batch_size: int = 64,
+    precision: str = "fp32",
+) -> Path:  # fmt: skip
+    """Run a model file on an input file and write an ``.npz`` (``precision="bf16"``: the model in bfloat16,
+    :func:`skeletal.inference.precision.set_precision`).
 
     The input is a ``.npy`` array or an ``.npz`` holding ``x``: recognition ``(N, M, T, V, C)`` gives
     ``probabilities (N, classes)`` and ``labels (N,)``; prediction ``(N, T, V, F)`` gives ``future
@@ -281,8 +285,12 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
     """
     from skeletal.data.datasets import DIMS
     from skeletal.data.model_inputs import is_lift_output, lift_output_refused, read_input_array
+    from skeletal.inference.precision import resolve_precision, set_precision
 
+    precision = resolve_precision(precision)
     task, _ = _task_from_file(model_file)
+    if precision != "fp32":
+        set_precision(task.model, precision)
     input_path = Path(input_path)
     if task.task_name != "recognition" and is_lift_output(input_path):
         needs = "local joint rotations (N, T, V, F)" if task.task_name == "prediction" else "2D keypoints (N, T, V, 2)"
@@ -297,7 +305,7 @@ def predict(model_file: str | Path, input_path: str | Path, output_path: str | P
     outputs = []
     with torch.no_grad():
         for start in range(0, len(tensor), batch_size):
-            outputs.append(task.predict_step((tensor[start : start + batch_size],), 0))
+            outputs.append(task.predict_step((tensor[start : start + batch_size],), 0).float())
     result = torch.cat(outputs).numpy()
     arrays: dict[str, np.ndarray]
     if task.task_name == "recognition":
