@@ -100,6 +100,9 @@ def main() -> int:
             f"predict --seconds {args.seconds:g} (st-transformer-cmu)": [
                 *skeletal, "predict", str(work / "seed.npz"), "--seconds", f"{args.seconds:g}",
                 "--out", str(work / "forecast")],
+            f"predict --seconds {args.seconds:g} (seq2seq-cmu)": [
+                *skeletal, "predict", "pretrained:seq2seq-cmu", str(work / "seed.npz"), "--seconds",
+                f"{args.seconds:g}", "--out", str(work / "forecast-seq2seq")],
         }  # fmt: skip
         for name, command in commands.items():
             if args.only and args.only not in name:
