@@ -10,7 +10,8 @@ from PIL import Image
 
 from skeletal.errors import ConfigError, LayoutError
 from skeletal.evaluation.long_horizon import LongHorizonTable
-from skeletal.viz.animation import Panel, animate, ffmpeg_available, plot_pose_3d
+from skeletal.viz import animation
+from skeletal.viz.animation import Panel, animate, ffmpeg_available, plot_pose_3d, shown_frames
 from skeletal.viz.plots import plot_horizon_errors, plot_power_spectrum
 
 
@@ -36,6 +37,48 @@ def test_max_frames_and_errors(tmp_path: Path, rng: np.random.Generator) -> None
     if not ffmpeg_available():
         with pytest.raises(ConfigError, match="ffmpeg"):
             animate([Panel(poses)], "h36m17", tmp_path / "c.mp4")
+
+
+def test_shown_frames() -> None:
+    assert shown_frames(10) == slice(0, 10, 1)
+    assert shown_frames(10, every=3) == slice(0, 12, 3)  # frames 0, 3, 6, 9
+    assert len(range(10)[shown_frames(10, every=3)]) == 4
+    assert shown_frames(100, every=7, max_frames=5) == slice(0, 35, 7)
+    assert range(143)[shown_frames(143, every=2, start=5)] == range(5, 143, 2)
+    assert shown_frames(3, start=5) == slice(5, 5, 1)  # nothing after the start
+    with pytest.raises(ConfigError, match="every"):
+        shown_frames(10, every=0)
+
+
+def test_renderer_gets_only_the_shown_frames(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long panel is subsampled before rendering (its preview, not its length, costs memory), and a video
+    panel's ``images(t)`` is asked for the original frame of each shown frame."""
+    handed: dict[str, object] = {}
+    original = animation.SkeletonRenderer
+
+    def spy(panels: list[Panel], *args: object) -> object:
+        handed["lengths"] = [len(panel.frames) for panel in panels]
+        handed["first"] = panels[0].frames[1].copy()
+        return original(panels, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(animation, "SkeletonRenderer", spy)
+    asked: list[int] = []
+
+    def images(t: int) -> np.ndarray:
+        asked.append(t)
+        return np.zeros((100, 100, 3), np.uint8)
+
+    poses = rng.normal(size=(1000, 17, 3))
+    points = rng.uniform(0, 100, size=(1000, 17, 2))
+    panels = [Panel(poses, "3D"), Panel(points, "2D", images=images, image_size=(100, 100))]
+    out = animate(panels, "h36m17", tmp_path / "long.gif", fps=50, every=10, max_frames=6)
+    assert handed["lengths"] == [6, 6]
+    np.testing.assert_array_equal(handed["first"], poses[10])
+    assert asked == [0, 10, 20, 30, 40, 50]
+    with Image.open(out) as gif:
+        assert gif.n_frames == 6
 
 
 def test_still_pose_and_plots(tmp_path: Path, rng: np.random.Generator) -> None:

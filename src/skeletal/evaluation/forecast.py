@@ -187,13 +187,16 @@ def forecast(
     seed_input = np.asarray(convert_rotations(seed_rotations, "matrix", representation, flat_matrix=True))
     with torch.no_grad():
         generated = rollout_windows(model, seed_input[None].astype(np.float32), num_frames, representation)[0]
-    rotations = to_matrices(generated, representation)
+    # float32 from here on, as saved (the float64 copies of a 600 s forecast held 120 MB)
+    rotations = to_matrices(generated, representation).astype(np.float32)
+    del generated
+    seed_rotations = seed_rotations.astype(np.float32)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     positions = positions_of(np.concatenate([seed_rotations, rotations]), skeleton)
     arrays: dict[str, np.ndarray] = {
-        "seed_rotations": seed_rotations.astype(np.float32),
-        "rotations": rotations.astype(np.float32),
+        "seed_rotations": seed_rotations,
+        "rotations": rotations,
         "fps": np.asarray(data.fps),
         "layout": np.asarray(skeleton.name),
     }
@@ -202,7 +205,8 @@ def forecast(
         arrays["ground_truth"] = future.astype(np.float32)
         truth_positions = positions_of(np.concatenate([seed_rotations, future]), skeleton)
     if positions is not None:
-        arrays["positions"] = positions.astype(np.float32)
+        positions = positions.astype(np.float32)
+        arrays["positions"] = positions
     if truth_positions is not None:
         arrays["ground_truth_positions"] = truth_positions.astype(np.float32)
     meta = {"seed": data.source, "seed_frames": length, "generated_frames": num_frames, "fps": data.fps,
@@ -217,9 +221,8 @@ def forecast(
 
         suffix = ".mp4" if animation == "mp4" and ffmpeg_available() else ".gif"
         every = render_every or max(1, -(-len(positions) // max_rendered))
-        # only the frames shown go to the renderer (it copies what it is given)
-        panels = [Panel(positions[::every], "prediction", "3d", "C0")]
+        panels = [Panel(positions, "prediction", "3d", "C0")]
         if truth_positions is not None:
-            panels.append(Panel(truth_positions[::every], "ground truth", "3d", "C2"))
-        written = animate(panels, skeleton, out_dir / f"prediction{suffix}", fps=data.fps / every)
+            panels.append(Panel(truth_positions, "ground truth", "3d", "C2"))
+        written = animate(panels, skeleton, out_dir / f"prediction{suffix}", fps=data.fps, every=every)
     return ForecastResult(npz, written, rotations, positions)

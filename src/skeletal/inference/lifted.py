@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from skeletal.errors import ConfigError, DataError
+from skeletal.errors import DataError
 from skeletal.skeletons import Skeleton, get
 
 CAMERA_FRAME = "camera frame: x right, y down (image rows), z forward (away from the camera)"
@@ -73,18 +73,14 @@ class Lifted3D:
         frames shown (every ``every``-th, at most ``max_frames``) are handed to the renderer, so a long track costs
         the memory of its preview, not of its length.
         """
-        from skeletal.viz.animation import Panel, animate
+        from skeletal.viz.animation import Panel, animate, shown_frames
 
-        if every < 1:
-            raise ConfigError(f"every must be >= 1, got {every}")
         present = np.isfinite(self.poses[track]).all((-1, -2))
         if not present.any():
             raise DataError(f"track {track} has no lifted frame to animate")
         span = np.flatnonzero(present)
-        first = int(span[0])
-        count = -(-(int(span[-1]) + 1 - first) // every)  # frames shown: ceil(span / every), then max_frames
-        count = count if max_frames is None else min(count, max_frames)
-        shown = slice(first, first + every * count, every)
+        first, last = int(span[0]), int(span[-1]) + 1
+        shown = shown_frames(last, every, max_frames, start=first)  # the flip below copies only these
         # camera frame -> y up, z towards the camera
         upright = self.poses[track, shown] * np.array([1, -1, -1], dtype=np.float32)
         size = tuple(self.metadata.get("image_size", ())) or None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -377,9 +377,36 @@ def animate(
         raise ConfigError(f"animation file must end in .gif or .mp4, got {out.name!r}")
     if suffix == ".mp4" and not ffmpeg_available():
         raise ConfigError("writing .mp4 needs OpenCV (the [video] extra) or ffmpeg on the PATH; write a .gif instead")
-    renderer = SkeletonRenderer(panels, skeleton, panel_size, dpi)
-    shown = list(range(0, renderer.length, every))[:max_frames]
-    return write_video(renderer.frames(shown), out, fps / every, renderer.size)
+    if not panels:
+        raise ConfigError("animate needs at least one panel")
+    shown = shown_frames(max(len(panel.frames) for panel in panels), every, max_frames)
+    # only the frames shown reach the renderer (it converts what it is given: a long track costs its preview)
+    renderer = SkeletonRenderer([_subsampled(panel, shown) for panel in panels], skeleton, panel_size, dpi)
+    return write_video(renderer.frames(range(renderer.length)), out, fps / every, renderer.size)
+
+
+def shown_frames(length: int, every: int = 1, max_frames: int | None = None, start: int = 0) -> slice:
+    """The frames of a ``length``-frame sequence that an animation shows: every ``every``-th from ``start``, at
+    most ``max_frames`` of them."""
+    if every < 1:
+        raise ConfigError(f"every must be >= 1, got {every}")
+    count = -(-max(length - start, 0) // every)
+    count = count if max_frames is None else min(count, max_frames)
+    return slice(start, start + every * count, every)
+
+
+def _subsampled(panel: Panel, shown: slice) -> Panel:
+    """``panel`` with only the ``shown`` frames (a view); its video frame ``t`` is the original's ``t``-th shown."""
+    images = panel.images
+    if shown == slice(0, len(panel.frames), 1) or not len(panel.frames):
+        return panel
+    start, step = shown.start, shown.step
+
+    def remapped(t: int) -> np.ndarray | None:
+        assert images is not None
+        return images(start + t * step)
+
+    return replace(panel, frames=panel.frames[shown], images=None if images is None else remapped)
 
 
 def plot_pose_3d(
