@@ -175,6 +175,11 @@ def test_prediction_schedule_uses_model_d_model() -> None:
     setup = build_task(config).configure_optimizers()
     optimizer = setup["optimizer"]
     assert optimizer.param_groups[0]["lr"] == pytest.approx(64**-0.5 * 10000**-1.5)
+    assert (optimizer.param_groups[0]["betas"], optimizer.param_groups[0]["eps"]) == ((0.9, 0.999), 1e-8)
+    config = from_dict({"task": "prediction", "model": {"name": "test-tiny-predictor", "kwargs": {"d_model": 64}},
+                        "optim": {"betas": [0.9, 0.98], "eps": 1e-9}})  # fmt: skip
+    group = build_task(config).configure_optimizers()["optimizer"].param_groups[0]
+    assert (group["betas"], group["eps"]) == ((0.9, 0.98), 1e-9)
 
 
 def test_recognition_training_learns_and_exports(tmp_path, rng) -> None:

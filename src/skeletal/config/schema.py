@@ -70,7 +70,9 @@ class OptimConfig:
     (prediction, not in the paper) sets the residual models' output projection to zero before training, so that
     training starts from the zero-velocity solution instead of a random offset of every pose. ``train_frames``
     (prediction, not in the paper) trains on a random crop of that many consecutive frames of each training window,
-    so that a model with a shorter ``window`` than the prepared data trains on it.
+    so that a model with a shorter ``window`` than the prepared data trains on it. ``betas`` and ``eps``
+    (prediction) are Adam's; the default is PyTorch's and the official code's (0.9, 0.999), 1e-8; Vaswani et al.
+    used (0.9, 0.98), 1e-9.
     """
 
     lr: float | None = None
@@ -92,6 +94,8 @@ class OptimConfig:
     mirror_train: float = 0.0  # prediction: probability of mirroring it left/right (0.5 each on H3.6M)
     zero_init_head: bool = False  # prediction: output projection starts at zero (training starts at zero-velocity)
     train_frames: int | None = None  # prediction: random crops of this many frames of each training window
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])  # prediction: Adam's (beta1, beta2)
+    eps: float = 1e-8  # prediction: Adam's epsilon
     bn_momentum: list[float] | None = None  # lifting: [initial, final] batch-norm momentum, decayed per epoch
 
 

@@ -88,6 +88,9 @@ def _validate_values(config: Config) -> None:
         _check(value is None or value >= 1, f"optim.{key}", "a positive integer", value)
     _check(o.patience is None or o.patience >= 0, "optim.patience", "an integer >= 0 (0: no early stopping)",
            o.patience)  # fmt: skip
+    _check(len(o.betas) == 2 and all(0 <= b < 1 for b in o.betas), "optim.betas", "two numbers in [0, 1)",
+           o.betas)  # fmt: skip
+    _check(math.isfinite(o.eps) and o.eps > 0, "optim.eps", "a positive number", o.eps)
     for key in ("reverse_train", "mirror_train"):
         _check(0 <= getattr(o, key) <= 1, f"optim.{key}", "a probability in [0, 1]", getattr(o, key))
 

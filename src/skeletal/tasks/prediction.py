@@ -115,13 +115,14 @@ class PredictionTask(SkeletalTask):
     """Autoregressive motion prediction training as in the ST-Transformer (Aksan et al., supp. material).
 
     Loss: :func:`next_step_loss` over the whole window (seed and target); a model with a ``sampling_loss``
-    method (``seq2seq``) trains on it instead when the windows are longer than ``seed_frames``. Optimiser: Adam (default
-    betas) with the learning rate ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, D the joint embedding
-    size (``optim.d_model``, else the model's ``d_model`` keyword), warmup 10000 steps; gradients clipped at
-    global norm 1.0 (``trainer.gradient_clip_val``). Validation: ``val/joint_angle``, the joint-angle error
-    (radians, averaged over joints and the ``horizon`` predicted frames) of an autoregressive rollout
-    from the first ``seed_frames`` frames; early stopping watches it. ``optim.zero_init_head`` zeroes the output
-    projection first (:func:`zero_output_projection`).
+    method (``seq2seq``) trains on it instead when the windows are longer than ``seed_frames``. Optimiser: Adam
+    (``optim.betas``, ``optim.eps``; PyTorch's defaults, as the official code) with the learning rate
+    ``lr * D^-0.5 * min(step^-0.5, step * warmup^-1.5)``, D the joint embedding size (``optim.d_model``, else the
+    model's ``d_model`` keyword), warmup 10000 steps; gradients clipped at global norm 1.0
+    (``trainer.gradient_clip_val``). Validation: ``val/joint_angle``, the joint-angle error (radians, averaged
+    over joints and the ``horizon`` predicted frames) of an autoregressive rollout from the first ``seed_frames``
+    frames; early stopping watches it. ``optim.zero_init_head`` zeroes the output projection first
+    (:func:`zero_output_projection`).
 
     Shape:
         batch: ``x (N, T, V, F)``; the model maps ``(N, T, V, F)`` to the next-step ``(N, T, V, F)``.
@@ -239,7 +240,10 @@ class PredictionTask(SkeletalTask):
 
     def configure_optimizers(self) -> Any:
         d_model, warmup = self._d_model(), int(self.optim.warmup)
-        optimizer = torch.optim.Adam(self.parameters(), lr=self._required_setting("lr"))
+        betas = (float(self.optim.betas[0]), float(self.optim.betas[1]))
+        optimizer = torch.optim.Adam(
+            self.parameters(), lr=self._required_setting("lr"), betas=betas, eps=self.optim.eps
+        )
         factor = partial(_scheduler_factor, d_model=d_model, warmup=warmup)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
