@@ -11,8 +11,8 @@ from PIL import Image
 from skeletal.errors import ConfigError, LayoutError
 from skeletal.evaluation.long_horizon import LongHorizonTable
 from skeletal.viz import animation
-from skeletal.viz.animation import Panel, animate, ffmpeg_available, plot_pose_3d, shown_frames
-from skeletal.viz.plots import plot_horizon_errors, plot_power_spectrum
+from skeletal.viz.animation import Panel, animate, ffmpeg_available, shown_frames
+from skeletal.viz.plots import plot_horizon_errors, plot_pose_3d, plot_power_spectrum
 
 
 def test_gif_of_3d_and_2d_panels(tmp_path: Path, rng: np.random.Generator) -> None:

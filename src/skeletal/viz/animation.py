@@ -407,30 +407,3 @@ def _subsampled(panel: Panel, shown: slice) -> Panel:
         return images(start + t * step)
 
     return replace(panel, frames=panel.frames[shown], images=None if images is None else remapped)
-
-
-def plot_pose_3d(
-    pose: np.ndarray, skeleton: Skeleton | str, out: str | Path, title: str = "", vertical_axis: int = 1
-) -> Path:
-    """A still 3D plot (PNG) of one pose ``(V, 3)``: an animation of one frame, written as an image."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    layout = get_skeleton(skeleton)
-    frames = _check(Panel(np.asarray(pose)[None], title, "3d"), layout, 0)
-    points = _to_plot_axes(frames[0], vertical_axis)
-    figure = plt.figure(figsize=(3, 3), dpi=80)
-    axis: Any = figure.add_subplot(projection="3d")
-    for a, b in layout.edges:
-        axis.plot(*points[[a, b]].T, color="C0")
-    center, radius = _limits(points[None])
-    for setter, c in zip((axis.set_xlim, axis.set_ylim, axis.set_zlim), center):
-        setter(c - radius, c + radius)
-    axis.set_title(title)
-    out = Path(out)
-    with atomic_path(out) as temporary:
-        figure.savefig(temporary)
-    plt.close(figure)
-    return out

@@ -1,14 +1,19 @@
-"""Line plots of evaluation results: errors against the horizon, and the power-spectrum entropy and KLD of long
-predictions per second (ST-Transformer figure 4)."""
+"""Still plots: errors against the horizon, the power-spectrum entropy and KLD of long predictions per second
+(ST-Transformer figure 4), and one 3D pose."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from skeletal.atomic import atomic_path
 from skeletal.errors import ConfigError
+
+if TYPE_CHECKING:
+    from skeletal.skeletons import Skeleton
 
 
 def _pyplot():  # noqa: ANN202 - matplotlib.pyplot module
@@ -79,6 +84,32 @@ def plot_power_spectrum(
         axis.legend(fontsize=8)
     figure.suptitle(title)
     figure.tight_layout()
+    out = Path(out)
+    with atomic_path(out) as temporary:
+        figure.savefig(temporary)
+    plt.close(figure)
+    return out
+
+
+def plot_pose_3d(
+    pose: np.ndarray, skeleton: Skeleton | str, out: str | Path, title: str = "", vertical_axis: int = 1
+) -> Path:
+    """A still 3D plot (PNG) of one pose ``(V, 3)``: an animation of one frame, written as an image."""
+    from skeletal.skeletons import get as get_skeleton
+    from skeletal.viz.animation import Panel, _check, _limits, _to_plot_axes
+
+    plt = _pyplot()
+    layout = get_skeleton(skeleton)
+    frames = _check(Panel(np.asarray(pose)[None], title, "3d"), layout, 0)
+    points = _to_plot_axes(frames[0], vertical_axis)
+    figure = plt.figure(figsize=(3, 3), dpi=80)
+    axis: Any = figure.add_subplot(projection="3d")
+    for a, b in layout.edges:
+        axis.plot(*points[[a, b]].T, color="C0")
+    center, radius = _limits(points[None])
+    for setter, c in zip((axis.set_xlim, axis.set_ylim, axis.set_zlim), center):
+        setter(c - radius, c + radius)
+    axis.set_title(title)
     out = Path(out)
     with atomic_path(out) as temporary:
         figure.savefig(temporary)
