@@ -4,11 +4,14 @@ rows beside ours.
 Usage (from the repository root):
 
     python benchmarks/cmu_prediction.py [--root ../shared/data/cmu-mocap-expmap] [--long-seconds 20]
+    python benchmarks/cmu_prediction.py --pretrained   # the shipped models instead of new runs
 
 Runs exactly what the README tells a user to run: ``skeletal prepare cmu`` into ``data/``, ``skeletal train
 configs/prediction/cmu_st-transformer.yaml`` and ``cmu_seq2seq.yaml`` (resumed after an interruption, skipped when
 the run folder already holds its model file), then the tables of ``skeletal eval --protocol cmu``
 (:func:`skeletal.evaluation.tables.cmu_prediction_tables`). Writes ``benchmarks/results/cmu_prediction.md``.
+``--pretrained`` scores the shipped ``pretrained:st-transformer-cmu`` and ``pretrained:seq2seq-cmu`` (trained by
+the same configs, ``benchmarks/build_pretrained.py``) and takes their training summary from the registry.
 Data: CMU Graphics Lab Motion Capture Database (mocap.cs.cmu.edu, NSF EIA-0196217).
 """
 
@@ -32,28 +35,43 @@ MODELS = {
     "ST-Transformer": ("configs/prediction/cmu_st-transformer.yaml", "data/cmu-prediction", "26", "1"),
     "seq2seq": ("configs/prediction/cmu_seq2seq.yaml", "data/cmu-prediction-75", "75", "2"),
 }
+PRETRAINED = {"ST-Transformer": "st-transformer-cmu", "seq2seq": "seq2seq-cmu"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT.parent / "shared" / "data" / "cmu-mocap-expmap"))
     parser.add_argument("--long-seconds", type=int, default=20, help="PS entropy/KLD horizon (0: skip)")
+    parser.add_argument("--pretrained", action="store_true", help="score the shipped models, train nothing")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cmu_prediction.md"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    files = {}
-    for name, (config, folder, window, stride) in MODELS.items():
-        prepared(folder, "cmu", args.root, "--task", "prediction", "--window", window, "--stride", stride)
-        files[name] = trained(config)
-    loaded = {name: checkpoint.load(path) for name, path in files.items()}
+    if args.pretrained:
+        loaded = {name: checkpoint.load(f"pretrained:{entry}") for name, entry in PRETRAINED.items()}
+    else:
+        files = {}
+        for name, (config, folder, window, stride) in MODELS.items():
+            prepared(folder, "cmu", args.root, "--task", "prediction", "--window", window, "--stride", stride)
+            files[name] = trained(config)
+        loaded = {name: checkpoint.load(path) for name, path in files.items()}
     start = time.time()
     text = "# CMU-Mocap motion prediction\n\n" + cmu_prediction_tables(loaded, args.root)
     print(f"evaluated in {time.time() - start:.0f} s")
-    text += "\n" + training_notes(files)
+    text += "\n" + (pretrained_notes() if args.pretrained else training_notes(files))
     if args.long_seconds > 0:
         text += long_horizon(loaded, args.root, args.long_seconds, Path(args.out).with_name("cmu_power_spectrum.png"))
     Path(args.out).write_text(text)
     print(text)
+
+
+def pretrained_notes() -> str:
+    """Training summary of the shipped models, from the registry (``skeletal models --pretrained``)."""
+    from skeletal import pretrained
+
+    lines = ["## Training (2-core CPU, `skeletal train`; the shipped models, `benchmarks/build_pretrained.py`)", ""]
+    for name, entry in PRETRAINED.items():
+        lines.append(f"- {name} (`pretrained:{entry}`): {pretrained.get(entry).training}")
+    return "\n".join(lines) + "\n"
 
 
 def long_horizon(trained: dict[str, torch.nn.Module], root: str, seconds: int, figure: Path) -> str:

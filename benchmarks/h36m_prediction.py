@@ -10,6 +10,8 @@ Usage (from the repository root; the data are licensed for research and never co
 h36m-expmap`` into ``data/h36m-prediction``, ``skeletal train`` on ``configs/prediction/st-transformer_h36m_cpu.yaml``,
 ``transformer_h36m_cpu.yaml`` and ``seq2seq_h36m_cpu.yaml`` (resumed after an interruption, skipped when done),
 then the table of ``skeletal eval --protocol h36m``. Writes ``benchmarks/results/h36m_prediction.md``.
+``--only NAME ... --out FILE`` trains and scores only the named models (e.g. ``--only Transformer`` after a change
+of its config), written to another file.
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="folder of the exp-map files S1/ ... S11/")
     parser.add_argument("--override", nargs="*", default=[], help="key.sub=value overrides for every training")
+    parser.add_argument("--only", nargs="*", help="the models to train and score (names before the parenthesis)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "h36m_prediction.md"))
     args = parser.parse_args()
     if not (Path(args.data) / "S5").is_dir():
         raise SystemExit(f"{args.data}: no S5/ folder of Human3.6M exp-map files")
     torch.set_num_threads(1)
     prepared("data/h36m-prediction", "h36m-expmap", args.data)
-    files = {name: trained(config, *args.override) for name, config in CONFIGS.items()}
+    chosen = {name: config for name, config in CONFIGS.items() if not args.only or name.split(" (")[0] in args.only}
+    if not chosen:
+        raise SystemExit(f"--only: expected some of {', '.join(n.split(' (')[0] for n in CONFIGS)}")
+    files = {name: trained(config, *args.override) for name, config in chosen.items()}
     models = {name: checkpoint.load(path) for name, path in files.items()}
     text = "# Human3.6M motion prediction (ST-Transformer table 2 protocol)\n\n"
     text += h36m_prediction_tables(models, args.data) + "\n" + training_notes(files)
