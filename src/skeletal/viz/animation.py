@@ -369,8 +369,6 @@ def animate(
     Returns:
         The written file.
     """
-    if every < 1:
-        raise ConfigError(f"every must be >= 1, got {every}")
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".gif", ".mp4"):
@@ -379,7 +377,7 @@ def animate(
         raise ConfigError("writing .mp4 needs OpenCV (the [video] extra) or ffmpeg on the PATH; write a .gif instead")
     if not panels:
         raise ConfigError("animate needs at least one panel")
-    shown = shown_frames(max(len(panel.frames) for panel in panels), every, max_frames)
+    shown = shown_frames(max(len(panel.frames) for panel in panels), every, max_frames)  # checks every
     # only the frames shown reach the renderer (it converts what it is given: a long track costs its preview)
     renderer = SkeletonRenderer([_subsampled(panel, shown) for panel in panels], skeleton, panel_size, dpi)
     return write_video(renderer.frames(range(renderer.length)), out, fps / every, renderer.size)
